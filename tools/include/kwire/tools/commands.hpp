@@ -1,0 +1,10 @@
+// Entry points of the `kwire` subcommands. Each takes its own argv (argv[0]
+// is the subcommand's name) and returns the process exit code.
+#pragma once
+
+namespace kwire::tools {
+
+/// `kwire schema [--json]`: the API list, or every definition as JSON.
+int run_schema(int argc, char** argv);
+
+}  // namespace kwire::tools
