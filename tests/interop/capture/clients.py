@@ -42,7 +42,9 @@ def tool_versions():
     except ImportError:
         pass
     out = subprocess.run([ARGS.kcat, "-V"], capture_output=True, text=True).stdout
-    versions["kcat"] = out.split("\n")[0].strip()
+    versions["kcat"] = next((line.split(" (")[0].replace("Version ", "")
+                             for line in out.splitlines() if line.startswith("Version ")),
+                            "unknown")
     return versions
 
 

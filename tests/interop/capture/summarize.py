@@ -99,6 +99,7 @@ def summarize_capture(directory, spread, quiet):
     name = os.path.basename(directory)
     request_files = sorted(glob.glob(os.path.join(directory, "*.requests.bin")))
     print(f"== {name}: {len(request_files)} connection(s)")
+    capture_apis = {}
     for request_file in request_files:
         response_file = request_file[:-len(".requests.bin")] + ".responses.bin"
         requests = read_frames(request_file)
@@ -133,10 +134,15 @@ def summarize_capture(directory, spread, quiet):
             spread.setdefault((key, version), set()).add(name)
             if not quiet or status == "NO RESPONSE":
                 print(f"    {api_name(key):<16} v{version:<2} corr={corr:<5} {status}")
+        for key, version, _, _ in parsed:
+            capture_apis.setdefault(key, set()).add(version)
         orphans = sorted(set(response_ids) - seen_ids)
         if orphans:
             print(f"    responses without request: correlation ids {orphans}")
             problems += len(orphans)
+    print("  apis: " + ", ".join(
+        f"{api_name(k)} " + "/".join(f"v{v}" for v in sorted(vs))
+        for k, vs in sorted(capture_apis.items())))
     return problems
 
 
