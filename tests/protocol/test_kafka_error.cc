@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "kwire/protocol/error.hpp"
+
 TEST_CASE("well-known Kafka error codes", "[errors]") {
   CHECK(static_cast<int>(kwire::kafka_error::none) == 0);
   CHECK(static_cast<int>(kwire::kafka_error::unknown_server_error) == -1);
