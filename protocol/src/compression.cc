@@ -311,19 +311,20 @@ struct lz4_dctx_holder {
 
 result<std::size_t> lz4_decompress(std::span<const std::uint8_t> in,
                                    std::vector<std::uint8_t>& out, std::size_t limit) {
-  thread_local lz4_dctx_holder holder;
-  if (!holder.dctx && LZ4F_isError(LZ4F_createDecompressionContext(&holder.dctx, LZ4F_VERSION))) {
+  // A fresh context per call: liblz4 1.9.4 keeps a frame's content size
+  // across LZ4F_resetDecompressionContext(), so a reused context rejects a
+  // following frame that declares none.
+  lz4_dctx_holder holder;
+  if (LZ4F_isError(LZ4F_createDecompressionContext(&holder.dctx, LZ4F_VERSION))) {
     holder.dctx = nullptr;
     return failure(codec_errc::compression_error, 0, "lz4: cannot create a context");
   }
   LZ4F_dctx* d = holder.dctx;
-  LZ4F_resetDecompressionContext(d);
 
   LZ4F_frameInfo_t info{};
   std::size_t pos = in.size();
   const std::size_t rc = LZ4F_getFrameInfo(d, &info, in.data(), &pos);
   if (LZ4F_isError(rc)) {
-    LZ4F_resetDecompressionContext(d);
     return failure(codec_errc::compression_error, 0,
                    std::string("lz4: ") + LZ4F_getErrorName(rc));
   }
@@ -335,28 +336,31 @@ result<std::size_t> lz4_decompress(std::span<const std::uint8_t> in,
   bounded_output sink(out, limit, info.contentSize ? declared + 1 : in.size() * 4);
   for (;;) {
     if (sink.free_size() == 0 && !sink.grow()) {
-      LZ4F_resetDecompressionContext(d);
       return over_limit(compression::lz4, limit);
     }
     std::size_t dst = sink.free_size();
     std::size_t src = in.size() - pos;
     const std::size_t r = LZ4F_decompress(d, sink.free_ptr(), &dst, in.data() + pos, &src, nullptr);
     if (LZ4F_isError(r)) {
-      LZ4F_resetDecompressionContext(d);
       return failure(codec_errc::compression_error, pos, std::string("lz4: ") + LZ4F_getErrorName(r));
     }
     sink.produced(dst);
     pos += src;
     if (sink.over_limit()) {
-      LZ4F_resetDecompressionContext(d);
       return over_limit(compression::lz4, limit);
     }
     if (r == 0) {
       if (pos == in.size()) break;
-      continue;  // another frame follows
+      // Another frame follows; it gets a fresh context for the reason above.
+      LZ4F_freeDecompressionContext(holder.dctx);
+      if (LZ4F_isError(LZ4F_createDecompressionContext(&holder.dctx, LZ4F_VERSION))) {
+        holder.dctx = nullptr;
+        return failure(codec_errc::compression_error, pos, "lz4: cannot create a context");
+      }
+      d = holder.dctx;
+      continue;
     }
     if (pos == in.size() && dst == 0 && sink.free_size() != 0) {
-      LZ4F_resetDecompressionContext(d);
       return failure(codec_errc::compression_error, pos, "lz4: truncated frame");
     }
   }

@@ -139,7 +139,9 @@ inline std::uint64_t zigzag32(std::int32_t v) noexcept {
 }
 
 inline std::size_t uvarint_size(std::uint64_t v) noexcept {
-  return (static_cast<std::size_t>(std::bit_width(v | 1)) + 6) / 7;
+  // ceil(bits / 7) without a division: (floor(log2) * 9 + 73) / 64.
+  const auto log2 = static_cast<std::size_t>(std::bit_width(v | 1)) - 1;
+  return (log2 * 9 + 73) / 64;
 }
 
 inline std::uint8_t* put_uvarint(std::uint8_t* p, std::uint64_t v) noexcept {
@@ -209,7 +211,7 @@ record_header_range::iterator& record_header_range::iterator::operator++() noexc
 
 // ---- records --------------------------------------------------------------
 
-bool record_cursor::fail(const std::uint8_t* where, codec_errc code, std::string_view field,
+[[gnu::cold]] bool record_cursor::fail(const std::uint8_t* where, codec_errc code, std::string_view field,
                          std::string detail) {
   failed_ = true;
   error_.code = code;
@@ -228,7 +230,104 @@ bool record_cursor::fail(const std::uint8_t* where, codec_errc code, std::string
   return false;
 }
 
+namespace {
+
+// The common case in a few bytes and branches: one to three bytes, in bounds.
+template <int MaxBytes>
+inline bool fast_uvarint(const std::uint8_t*& p, const std::uint8_t* end, std::uint64_t& v) noexcept {
+  if (end - p >= 3) [[likely]] {
+    const std::uint64_t b0 = p[0];
+    if (b0 < 0x80) {
+      v = b0;
+      p += 1;
+      return true;
+    }
+    const std::uint64_t b1 = p[1];
+    if (b1 < 0x80) {
+      v = (b0 & 0x7f) | (b1 << 7);
+      p += 2;
+      return true;
+    }
+    const std::uint64_t b2 = p[2];
+    if (b2 < 0x80) {
+      v = (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14);
+      p += 3;
+      return true;
+    }
+  }
+  return get_uvarint<MaxBytes>(p, end, v) == varint_status::ok;
+}
+
+inline bool fast_nullable(const std::uint8_t*& p, const std::uint8_t* end,
+                          nullable_bytes_view& dst) noexcept {
+  std::uint64_t u;
+  if (!fast_uvarint<5>(p, end, u)) return false;
+  const std::int64_t n = unzigzag(u);
+  if (n >= 0) {
+    if (n > end - p) return false;
+    dst = bytes_view(p, static_cast<std::size_t>(n));
+    p += n;
+    return true;
+  }
+  dst.reset();
+  return n == -1;
+}
+
+}  // namespace
+
 bool record_cursor::next(record_view& out) {
+  if (failed_ || index_ == count_) [[unlikely]] return next_checked(out);
+  // Fast path: parse assuming the record is well formed. On anything odd,
+  // next_checked() parses the same record again and names the problem.
+  const std::uint8_t* p = pos_;
+  std::uint64_t u;
+  if (!fast_uvarint<5>(p, end_, u)) return next_checked(out);
+  const std::int64_t length = unzigzag(u);
+  if (length <= 0 || length > end_ - p) return next_checked(out);
+  const std::uint8_t* const rend = p + length;
+  const auto attributes = static_cast<std::int8_t>(*p++);
+  if (!fast_uvarint<10>(p, rend, u)) return next_checked(out);
+  const std::int64_t timestamp_delta = unzigzag(u);
+  if (!fast_uvarint<5>(p, rend, u)) return next_checked(out);
+  const std::int64_t offset_delta = unzigzag(u);
+  if (!fast_nullable(p, rend, out.key) || !fast_nullable(p, rend, out.value)) {
+    return next_checked(out);
+  }
+  if (!fast_uvarint<5>(p, rend, u)) return next_checked(out);
+  const std::int64_t header_count = unzigzag(u);
+  const std::uint8_t* const headers_start = p;
+  if (header_count != 0) {
+    if (header_count < 0 || header_count > (rend - p) / 2) return next_checked(out);
+    for (std::int64_t h = 0; h < header_count; ++h) {
+      if (!fast_uvarint<5>(p, rend, u)) return next_checked(out);
+      const std::int64_t key_len = unzigzag(u);
+      if (key_len < 0 || key_len > rend - p) return next_checked(out);
+      p += key_len;
+      nullable_bytes_view ignored;
+      if (!fast_nullable(p, rend, ignored)) return next_checked(out);
+    }
+  }
+  std::int64_t timestamp;
+  if (p != rend || offset_delta <= previous_offset_delta_ || offset_delta > last_offset_delta_ ||
+      __builtin_add_overflow(base_timestamp_, timestamp_delta, &timestamp)) {
+    return next_checked(out);
+  }
+  out.attributes = attributes;
+  out.timestamp_delta = timestamp_delta;
+  out.offset_delta = static_cast<std::int32_t>(offset_delta);
+  out.offset = base_offset_ + offset_delta;
+  out.timestamp = log_append_time_ ? max_timestamp_ : timestamp;
+  out.headers = record_header_range(
+      bytes_view(headers_start, static_cast<std::size_t>(rend - headers_start)),
+      static_cast<std::uint32_t>(header_count));
+  out.encoded = bytes_view(pos_, static_cast<std::size_t>(rend - pos_));
+  previous_offset_delta_ = static_cast<std::int32_t>(offset_delta);
+  pos_ = rend;
+  ++index_;
+  return true;
+}
+
+[[gnu::noinline]] bool record_cursor::next_checked(record_view& out) {
   if (failed_) return false;
   if (index_ == count_) {
     if (pos_ != end_) {
@@ -573,8 +672,16 @@ record_batch_builder::record_batch_builder(const batch_builder_options& options,
   buffer_.resize(record_batch_header_size);
 }
 
-std::error_code record_batch_builder::append(std::int64_t timestamp, nullable_bytes_view key,
-                                             nullable_bytes_view value,
+void record_batch_builder::grow(std::size_t needed) {
+  // Zero-filling vector growth is done in doubling steps rather than per
+  // record: one call per step instead of one per append, and at most twice
+  // the bytes used are ever zeroed, however large the reservation.
+  buffer_.resize(std::max({needed, buffer_.size() * 2, std::size_t{4096}}));
+}
+
+std::error_code record_batch_builder::append(std::int64_t timestamp,
+                                             const nullable_bytes_view& key,
+                                             const nullable_bytes_view& value,
                                              std::span<const record_header> headers) {
   constexpr std::size_t int32_max = static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max());
   if (count_ == std::numeric_limits<std::int32_t>::max()) return codec_errc::value_too_large;
@@ -604,10 +711,10 @@ std::error_code record_batch_builder::append(std::int64_t timestamp, nullable_by
   if (body > int32_max) return codec_errc::value_too_large;
   const std::uint64_t length_zz = zigzag32(static_cast<std::int32_t>(body));
   const std::size_t total = uvarint_size(length_zz) + body;
-  const std::size_t old = buffer_.size();
+  const std::size_t old = size_;
   if (old - record_batch_log_overhead + total > int32_max) return codec_errc::value_too_large;
 
-  buffer_.resize(old + total);
+  if (old + total > buffer_.size()) [[unlikely]] grow(old + total);
   std::uint8_t* p = buffer_.data() + old;
   p = put_uvarint(p, length_zz);
   *p++ = 0;  // record attributes: none defined
@@ -647,12 +754,13 @@ std::error_code record_batch_builder::append(std::int64_t timestamp, nullable_by
   } else if (timestamp > max_timestamp_) {
     max_timestamp_ = timestamp;
   }
+  size_ = old + total;
   ++count_;
   return {};
 }
 
 std::error_code record_batch_builder::append_control(std::int64_t timestamp, control_type type,
-                                                     nullable_bytes_view value,
+                                                     const nullable_bytes_view& value,
                                                      std::int16_t version) {
   std::uint8_t key[4];
   store_be(key, version);
@@ -677,6 +785,7 @@ result<std::vector<std::uint8_t>> record_batch_builder::finish() {
   h.base_sequence = options_.base_sequence;
   h.records_count = count_;
 
+  buffer_.resize(size_);  // shrinking: no reallocation, no copy
   std::vector<std::uint8_t> out;
   if (options_.codec == compression::none) {
     out = std::move(buffer_);
@@ -708,6 +817,7 @@ result<std::vector<std::uint8_t>> record_batch_builder::finish() {
 
   buffer_ = {};
   buffer_.resize(record_batch_header_size);
+  size_ = record_batch_header_size;
   count_ = 0;
   base_timestamp_ = max_timestamp_ = -1;
   return out;

@@ -326,3 +326,26 @@ TEST_CASE("unknown codecs and garbage are rejected", "[compression]") {
   CHECK(kwire::to_string(compression::zstd) == "zstd");
   CHECK(kwire::to_string(static_cast<compression>(9)) == "unknown");
 }
+
+TEST_CASE("lz4 frames with and without a content size, one after another", "[compression][lz4]") {
+  // liblz4 keeps a declared content size across context resets; each call
+  // and each concatenated frame must not inherit the previous frame's.
+  const auto text = json_text(5000);
+  const auto sized = compressed(compression::lz4, text);
+  const auto empty = compressed(compression::lz4, {});
+  std::vector<std::uint8_t> out;
+  REQUIRE(kwire::decompress(compression::lz4, sized, out).ok());
+  out.clear();
+  REQUIRE(kwire::decompress(compression::lz4, empty, out).ok());
+  CHECK(out.empty());
+  // A frame that declares no size after one that does, in one input.
+  std::vector<std::uint8_t> both = sized;
+  LZ4F_preferences_t prefs{};
+  std::vector<std::uint8_t> unsized(LZ4F_compressFrameBound(text.size(), &prefs));
+  unsized.resize(LZ4F_compressFrame(unsized.data(), unsized.size(), text.data(), text.size(), &prefs));
+  both.insert(both.end(), unsized.begin(), unsized.end());
+  out.clear();
+  auto n = kwire::decompress(compression::lz4, both, out);
+  REQUIRE(n.ok());
+  CHECK(*n == 2 * text.size());
+}

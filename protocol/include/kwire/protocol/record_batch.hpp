@@ -227,6 +227,8 @@ class record_cursor {
 
  private:
   friend class record_batch;
+  // Parses with a diagnosis for every problem; the fast path defers to it.
+  bool next_checked(record_view& out);
   bool fail(const std::uint8_t* at, codec_errc code, std::string_view field, std::string detail);
 
   const std::uint8_t* origin_ = nullptr;  // byte offset 0 for error offsets
@@ -381,18 +383,19 @@ class record_batch_builder {
   /// Appends one record with an absolute timestamp in milliseconds. Returns
   /// value_too_large (and appends nothing) when a field does not fit its wire
   /// form or the batch would hold more than INT32_MAX records or bytes.
-  std::error_code append(std::int64_t timestamp, nullable_bytes_view key, nullable_bytes_view value,
+  std::error_code append(std::int64_t timestamp, const nullable_bytes_view& key,
+                         const nullable_bytes_view& value,
                          std::span<const record_header> headers = {});
 
   /// Appends a control record (for a control batch) with the given type.
   std::error_code append_control(std::int64_t timestamp, control_type type,
-                                 nullable_bytes_view value, std::int16_t version = 0);
+                                 const nullable_bytes_view& value, std::int16_t version = 0);
 
   /// Records appended so far.
   std::int32_t record_count() const noexcept { return count_; }
   bool empty() const noexcept { return count_ == 0; }
   /// Encoded size so far without compression: header plus records.
-  std::size_t size_in_bytes() const noexcept { return buffer_.size(); }
+  std::size_t size_in_bytes() const noexcept { return size_; }
   const batch_builder_options& options() const noexcept { return options_; }
 
   /// Fills in the header, compresses if asked, computes the CRC and returns
@@ -400,8 +403,11 @@ class record_batch_builder {
   result<std::vector<std::uint8_t>> finish();
 
  private:
+  void grow(std::size_t needed);
+
   batch_builder_options options_;
-  std::vector<std::uint8_t> buffer_;
+  std::vector<std::uint8_t> buffer_;  // its size() runs ahead of size_
+  std::size_t size_ = record_batch_header_size;
   std::int32_t count_ = 0;
   std::int64_t base_timestamp_ = -1;
   std::int64_t max_timestamp_ = -1;
