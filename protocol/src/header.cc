@@ -125,8 +125,6 @@ result<decoded_request> decode_request(std::span<const std::uint8_t> payload,
     e.detail = "API key " + std::to_string(key);
     return e;
   }
-  auto header = request_header::decode(r, request_header_version(key, version));
-  if (!header) return header.error();
   if (!api->supports(version)) {
     decode_error e;
     e.code = codec_errc::unsupported_version;
@@ -137,6 +135,9 @@ result<decoded_request> decode_request(std::span<const std::uint8_t> payload,
                std::to_string(api->min_version) + "-" + std::to_string(api->max_version);
     return e;
   }
+  // The header's own version depends on the API version, so check that first.
+  auto header = request_header::decode(r, request_header_version(key, version));
+  if (!header) return header.error();
   auto body = any_message::decode(*api->request, r, version);
   if (!body) return body.error();
   if (r.remaining() != 0) {

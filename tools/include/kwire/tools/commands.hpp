@@ -7,4 +7,7 @@ namespace kwire::tools {
 /// `kwire schema [--json]`: the API list, or every definition as JSON.
 int run_schema(int argc, char** argv);
 
+/// `kwire decode --requests FILE [--responses FILE]`: frames as JSON lines.
+int run_decode(int argc, char** argv);
+
 }  // namespace kwire::tools
