@@ -17,4 +17,12 @@ cmake --build "$build_dir" -j "${KWIRE_JOBS:-$(nproc)}" --target kwire
 if [ $# -gt 0 ]; then
   exec "$build_dir/tools/kwire" "$@"
 fi
+echo "== kwire schema: every API the codec was generated for"
 "$build_dir/tools/kwire" schema
+capture=tests/data/golden/kcat-produce-zstd
+for req in "$capture"/*.requests.bin; do
+  echo "== kwire decode --requests $req (what kcat sent)"
+  "$build_dir/tools/kwire" decode --requests "$req"
+  echo "== kwire decode --requests $req --responses ${req%.requests.bin}.responses.bin (what librdkafka's mock answered)"
+  "$build_dir/tools/kwire" decode --requests "$req" --responses "${req%.requests.bin}.responses.bin"
+done
