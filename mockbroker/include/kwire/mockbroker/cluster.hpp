@@ -1,0 +1,328 @@
+// The mock cluster core: brokers, topics, partition logs, idempotent producer
+// state, fault rules and a request log, driven one request frame at a time.
+//
+// Sans-I/O: the core opens no socket, starts no thread and reads no clock.
+// A shell (the TCP front, or a simulation) hands it a request frame, the
+// broker and connection it arrived on and the current time; the core returns
+// the response frame (or none), when to send it and whether to close the
+// connection. Given the same inputs and the same seed, it gives the same
+// outputs, so a failing run replays.
+//
+// Thread-safety: none. One cluster is driven by one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kwire/protocol/header.hpp"
+#include "kwire/protocol/kafka_error.hpp"
+#include "kwire/protocol/message.hpp"
+#include "kwire/protocol/wire.hpp"
+
+namespace kwire::mock {
+
+/// The clock the caller's times are measured with. It has no now(): the core
+/// never reads a clock. Its epoch is taken to be the Unix epoch when the core
+/// needs a wall-clock timestamp (LogAppendTime, ListOffsets by time); shells
+/// pass system time, tests pass any value they like.
+struct mock_clock {
+  using duration = std::chrono::nanoseconds;
+  using rep = duration::rep;
+  using period = duration::period;
+  using time_point = std::chrono::time_point<mock_clock>;
+  static constexpr bool is_steady = true;
+};
+using time_point = mock_clock::time_point;
+using duration = mock_clock::duration;
+
+/// How to build a cluster.
+struct cluster_config {
+  /// Brokers get ids 1..broker_count.
+  int broker_count = 3;
+  std::string host = "127.0.0.1";
+  /// Port of each broker by position; missing entries get first_port + index.
+  std::vector<std::int32_t> ports;
+  std::int32_t first_port = 9092;
+  /// Rack of each broker by position; missing entries have no rack.
+  std::vector<std::string> racks;
+  /// Create a topic the first time Metadata names it (Kafka's auto.create.topics.enable).
+  bool auto_create_topics = true;
+  /// Partitions of an auto-created topic, or of CreateTopics with -1 (Kafka's num.partitions).
+  std::int32_t default_partitions = 1;
+  /// Replicas of a new topic when none is asked for; capped at the broker count.
+  std::int16_t default_replication_factor = 3;
+  /// Kafka's min.insync.replicas: acks=-1 fails with NOT_ENOUGH_REPLICAS below it.
+  std::int16_t min_insync_replicas = 1;
+  /// Retention per partition: the oldest batches are dropped (and the log
+  /// start offset advanced) while the partition holds more than this many
+  /// bytes or records. The newest batch always stays. <= 0: no limit.
+  std::int64_t retention_bytes = 256LL * 1024 * 1024;
+  std::int64_t retention_records = -1;
+  std::string cluster_id = "kwire-mock-cluster";
+  /// Seeds the random source of probabilistic faults (and topic ids).
+  std::uint64_t seed = 1;
+  /// Most entries kept in the request log (oldest dropped first); 0 keeps none.
+  std::size_t request_log_capacity = 10000;
+  /// Advertise the newest version of an API whose schema marks it unstable,
+  /// as Kafka does only with unstable.api.versions.enable.
+  bool advertise_unstable_versions = false;
+};
+
+/// Per-topic settings for create_topic() (CreateTopics configs map onto these).
+struct topic_config {
+  std::int32_t partitions = -1;         ///< -1: cluster default
+  std::int16_t replication_factor = -1; ///< -1: cluster default
+  /// message.timestamp.type=LogAppendTime: the broker stamps batches on append.
+  bool log_append_time = false;
+  std::int16_t min_insync_replicas = -1;  ///< -1: cluster default
+  std::int64_t retention_bytes = 0;       ///< 0: cluster default, < 0: unlimited
+  std::int64_t retention_records = 0;     ///< 0: cluster default, < 0: unlimited
+  /// Replicas of each partition (first is the leader); empty: round robin.
+  std::vector<std::vector<std::int32_t>> assignments;
+};
+
+// ---- faults ------------------------------------------------------------------
+
+/// What a fault does when it fires.
+enum class fault_kind {
+  error,                   ///< answer with error_code instead of processing
+  delay,                   ///< process normally, answer `delay` later
+  drop,                    ///< neither process nor answer
+  close_before,            ///< close the connection without processing
+  close_after_processing,  ///< process, then close without answering
+  close_after_response,    ///< process, answer, then close
+  append_then_error,       ///< process (append the batch), then answer with error_code
+  append_then_drop,        ///< process (append the batch), never answer: the lost acknowledgement
+  throttle,                ///< process normally, with ThrottleTimeMs set to throttle_ms
+};
+
+/// The name of a fault kind, e.g. "append_then_drop".
+std::string_view fault_kind_name(fault_kind kind) noexcept;
+
+struct fault_action {
+  fault_kind kind = fault_kind::error;
+  std::int16_t error_code = 0;  ///< for error and append_then_error
+  duration delay{};             ///< for delay
+  std::int32_t throttle_ms = 0; ///< for throttle
+
+  static fault_action error(kafka_error e) { return {fault_kind::error, static_cast<std::int16_t>(e), {}, 0}; }
+  static fault_action append_then_error(kafka_error e) {
+    return {fault_kind::append_then_error, static_cast<std::int16_t>(e), {}, 0};
+  }
+  static fault_action delayed(duration d) { return {fault_kind::delay, 0, d, 0}; }
+  static fault_action throttled(std::int32_t ms) { return {fault_kind::throttle, 0, {}, ms}; }
+  static fault_action of(fault_kind kind) { return {kind, 0, {}, 0}; }
+};
+
+/// Which requests a rule applies to. Every given criterion must hold. Topic,
+/// partition and producer id look inside the request: Produce (topics,
+/// partitions, the producer id of each batch), Fetch and ListOffsets (topics
+/// and partitions), Metadata, CreateTopics and DeleteTopics (topic names);
+/// a request of another API never matches a rule that names them. A rule
+/// matches a request if any one of its partitions fits.
+struct fault_match {
+  std::optional<std::int32_t> broker;
+  std::optional<std::int16_t> api_key;
+  std::optional<std::int16_t> api_version;
+  std::optional<std::string> topic;
+  std::optional<std::int32_t> partition;
+  std::optional<std::int64_t> producer_id;
+  /// > 0: matching requests before the n-th (1-based) pass untouched; the
+  /// rule can fire from the n-th on (with count = 1: the n-th only).
+  std::uint64_t nth = 0;
+  /// Chance that a matching request fires the rule, from the seeded source.
+  double probability = 1.0;
+};
+
+struct fault_rule {
+  fault_match match;
+  fault_action action;
+  /// How many times the rule may fire; nullopt: without limit.
+  std::optional<std::uint64_t> count;
+};
+
+using rule_id = std::uint64_t;
+
+/// A rule with its counters.
+struct rule_status {
+  rule_id id = 0;
+  fault_rule rule;
+  std::uint64_t matched = 0;  ///< matching requests seen
+  std::uint64_t fired = 0;    ///< times the action was applied
+};
+
+/// A fault applied to one request.
+struct applied_fault {
+  rule_id id = 0;
+  fault_kind kind = fault_kind::error;
+  bool operator==(const applied_fault&) const = default;
+};
+
+// ---- handling ------------------------------------------------------------------
+
+/// What to do with one request frame.
+struct handle_result {
+  /// The whole response frame, size prefix included; nullopt: send nothing.
+  std::optional<std::vector<std::uint8_t>> response;
+  /// When to send the response (or close after it): arrival + broker latency
+  /// + fault delays, or the end of a Fetch's wait.
+  time_point send_at{};
+  /// Close the connection now; nothing is sent (response is nullopt).
+  bool close_before_response = false;
+  /// Close the connection after sending the response (or at send_at if none).
+  bool close_after_response = false;
+  /// Why the connection closes, for the shell's log.
+  std::string close_reason;
+  /// The faults that fired on this request.
+  std::vector<applied_fault> faults;
+
+  bool closes() const noexcept { return close_before_response || close_after_response; }
+};
+
+/// One entry of the request log.
+struct logged_request {
+  std::uint64_t sequence = 0;  ///< 0, 1, 2... over the cluster's life
+  std::int32_t broker_id = 0;
+  std::uint64_t connection_id = 0;
+  time_point arrival{};
+  std::optional<time_point> send_at;  ///< nullopt when nothing was sent
+  /// The header; api_key is -1 when even the header could not be read.
+  request_header header{-1, 0, 0, {}, {}};
+  any_message request;   ///< empty if the frame did not decode
+  any_message response;  ///< empty if nothing was sent
+  std::vector<applied_fault> faults;
+  bool closed = false;
+  std::string close_reason;
+};
+
+// ---- reading the model -------------------------------------------------------
+
+struct broker_info {
+  std::int32_t id = 0;
+  std::string host;
+  std::int32_t port = 0;
+  std::optional<std::string> rack;
+  bool up = true;
+  duration latency{};
+};
+
+struct partition_info {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int32_t leader = -1;  ///< -1 when offline
+  std::int32_t leader_epoch = 0;
+  std::vector<std::int32_t> replicas;
+  std::vector<std::int32_t> isr;
+  std::int64_t log_start_offset = 0;
+  std::int64_t high_watermark = 0;  ///< the log end: replication is instant here
+  std::size_t batch_count = 0;
+  std::size_t size_in_bytes = 0;
+};
+
+/// A record as stored, with what its batch says about its producer.
+struct stored_record {
+  std::int64_t offset = 0;
+  std::int64_t timestamp = 0;
+  std::optional<std::vector<std::uint8_t>> key;
+  std::optional<std::vector<std::uint8_t>> value;
+  std::vector<std::pair<std::string, std::optional<std::vector<std::uint8_t>>>> headers;
+  std::int64_t producer_id = -1;
+  std::int16_t producer_epoch = -1;
+  std::int32_t sequence = -1;  ///< baseSequence + offset delta (wrapping), -1 if none
+  std::int64_t batch_base_offset = 0;
+  std::int32_t partition_leader_epoch = -1;
+  bool log_append_time = false;
+
+  /// The value as text, for tests ("" when null).
+  std::string value_string() const { return value ? std::string(value->begin(), value->end()) : std::string(); }
+  std::string key_string() const { return key ? std::string(key->begin(), key->end()) : std::string(); }
+};
+
+/// The mock cluster. See the top of this file.
+class cluster {
+ public:
+  explicit cluster(cluster_config config = {});
+  ~cluster();
+  cluster(cluster&&) noexcept;
+  cluster& operator=(cluster&&) noexcept;
+  cluster(const cluster&) = delete;
+  cluster& operator=(const cluster&) = delete;
+
+  const cluster_config& config() const noexcept;
+
+  /// Handles one request: `payload` is a frame without its size prefix, as
+  /// frame_splitter hands it out; it is not kept after the call. Never throws
+  /// for bad input: a frame that does not decode, an unknown API or version,
+  /// or a broker that is down or unknown closes the connection.
+  handle_result handle(std::int32_t broker_id, std::uint64_t connection_id,
+                       std::span<const std::uint8_t> payload, time_point now);
+
+  // -- brokers --
+  std::vector<broker_info> brokers() const;
+  /// "host:port,host:port,..." of every broker.
+  std::string bootstrap_servers() const;
+  /// Changes a broker's port (a TCP front that bound an ephemeral port).
+  bool set_broker_port(std::int32_t broker_id, std::int32_t port);
+  /// Every response from this broker is sent this much later.
+  bool set_broker_latency(std::int32_t broker_id, duration latency);
+  /// Takes a broker down: its requests close their connections, it leaves
+  /// every ISR, and (with move_leaderships) each partition it leads moves to
+  /// another live ISR replica, or goes offline (leader -1) if there is none.
+  bool broker_down(std::int32_t broker_id, bool move_leaderships = true);
+  /// Brings a broker back: it rejoins the ISR of its partitions and leads
+  /// those that were offline.
+  bool broker_up(std::int32_t broker_id);
+
+  // -- topics and partitions --
+  /// Creates a topic; none when it exists (TOPIC_ALREADY_EXISTS) or the
+  /// settings are invalid. Returns the error (kafka_error::none on success).
+  kafka_error create_topic(std::string_view name, topic_config config = {});
+  kafka_error delete_topic(std::string_view name);
+  std::vector<std::string> topics() const;
+  std::optional<uuid> topic_id(std::string_view name) const;
+  std::optional<partition_info> partition(std::string_view topic, std::int32_t partition) const;
+  /// Moves leadership (the new leader joins replicas and ISR if needed) and
+  /// bumps the leader epoch. False for an unknown partition or broker.
+  bool move_leader(std::string_view topic, std::int32_t partition, std::int32_t new_leader);
+  /// Sets the ISR (each must be a replica). False if invalid.
+  bool set_isr(std::string_view topic, std::int32_t partition, std::vector<std::int32_t> isr);
+  bool shrink_isr(std::string_view topic, std::int32_t partition, std::int32_t broker_id);
+  bool grow_isr(std::string_view topic, std::int32_t partition, std::int32_t broker_id);
+  /// The records of a partition from `from_offset` on (at most `max_records`).
+  std::vector<stored_record> read(std::string_view topic, std::int32_t partition,
+                                  std::int64_t from_offset = 0,
+                                  std::size_t max_records = static_cast<std::size_t>(-1)) const;
+  /// Forgets the idempotence state of every producer on this partition, as
+  /// Kafka does when retention removes a producer's last batch.
+  bool clear_producer_state(std::string_view topic, std::int32_t partition);
+
+  // -- producers --
+  /// Allocates a producer id with epoch 0, as InitProducerId does.
+  std::pair<std::int64_t, std::int16_t> allocate_producer_id();
+
+  // -- faults --
+  rule_id add_fault(fault_rule rule);
+  bool remove_fault(rule_id id);
+  void clear_faults();
+  std::vector<rule_status> faults() const;
+  /// How often the rule fired (0 for an unknown id).
+  std::uint64_t fired(rule_id id) const;
+
+  // -- request log --
+  const std::deque<logged_request>& request_log() const noexcept;
+  void clear_request_log();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace kwire::mock
