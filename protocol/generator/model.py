@@ -207,7 +207,6 @@ def build_message(api, node):
                   None, [], [s.name for s in node.common_structs])
     by_name = {}
     ordered = []
-    member_names = set()
 
     def make_struct(sname, sversions, fnodes, common, swhere):
         st = Struct(sname, "", sversions, [], common, swhere)
@@ -264,7 +263,6 @@ def build_message(api, node):
                   nullable, tagged, tag, fn.attrs.get("default"), bool(fn.attrs.get("ignorable")),
                   bool(fn.attrs.get("key")), fw)
         f.struct_inline = bool(fn.children)
-        member_names.add(f.cpp)
         if not isinstance(struct, tuple):
             _check_default(f, fw)
         all_fields.append(f)
@@ -295,10 +293,12 @@ def build_message(api, node):
             _check_default(f, fw)
         elif f.struct is not None and f.struct.name in by_name:
             f.struct = by_name[f.struct.name]
-    # C++ names; a type that would clash with a member name gets a suffix.
+    # C++ names. Nested types are aliased inside the message, so one whose name
+    # equals a member of the message itself gets a suffix.
+    root_names = {f.cpp for f in root.fields}
     for st in ordered:
         cpp = snake(st.name)
-        if cpp in member_names or cpp in CPP_KEYWORDS or cpp == msg.cpp:
+        if cpp in root_names or cpp in CPP_KEYWORDS or cpp == msg.cpp:
             cpp += "_entry"
         st.cpp = cpp
     msg.root = root

@@ -571,7 +571,9 @@ def struct_declaration(out, st, msg, is_root):
     for f in st.fields:
         if f.struct is not None and f.is_tagged and f.can_be_null:
             raise ValueError(f"{f.where}: nullable tagged structs are not supported")
-    scope = lambda s: s.cpp  # inside the message, nested types by their short names
+    # Nested types are defined at namespace scope (complete before the message
+    # that holds them, which std::optional needs under clang) and aliased inside.
+    scope = lambda s: f"{msg.cpp}_{s.cpp}"
     for f in st.fields:
         out(f"{field_cpp_type(f, scope)} {f.cpp}{default_init(f, scope)};")
     out("/// Tagged fields this version of kwire does not know, kept for re-encoding.")
@@ -582,6 +584,15 @@ def render_message_decl(out, msg):
     root = msg.root
     fl = msg.flexible.intersect(msg.versions)
     first_flex = -1 if fl.empty else fl.lo
+    for st in msg.structs:
+        out(f"/// {st.name}, a part of {msg.name}; also named {msg.cpp}::{st.cpp}.")
+        out(f"struct {msg.cpp}_{st.cpp} {{")
+        out.indent()
+        struct_declaration(out, st, msg, False)
+        out(f"bool operator==(const {msg.cpp}_{st.cpp}&) const = default;")
+        out.dedent()
+        out("};")
+        out()
     out(f"/// {msg.name}: API key {msg.api.key}, versions {msg.versions.text()}, "
         f"flexible {msg.flexible.text()}.")
     out(f"struct {msg.cpp} {{")
@@ -595,12 +606,8 @@ def render_message_decl(out, msg):
     out(f"static constexpr std::int16_t first_flexible_version = {first_flex};")
     out()
     for st in msg.structs:
-        out(f"struct {st.cpp} {{")
-        out.indent()
-        struct_declaration(out, st, msg, False)
-        out(f"bool operator==(const {st.cpp}&) const = default;")
-        out.dedent()
-        out("};")
+        out(f"using {st.cpp} = {msg.cpp}_{st.cpp};")
+    if msg.structs:
         out()
     struct_declaration(out, root, msg, True)
     out()
