@@ -148,6 +148,28 @@ def negate(expr):
     return f"!{expr}"
 
 
+def emit_for_each(out, vec, emit_item):
+    out(f"for (const auto& item : {vec}) {{")
+    out.indent()
+    emit_item("item")
+    out.dedent()
+    out("}")
+
+
+def emit_array_or_null(out, f, e, on_null, body):
+    """body(vec) for the array in `e`; `on_null` when a nullable array is null."""
+    if not f.can_be_null:
+        body(e)
+        return
+    out(f"if (!{e}) {{")
+    out(f"  {on_null}")
+    out("} else {")
+    out.indent()
+    body(f"(*{e})")
+    out.dedent()
+    out("}")
+
+
 # ---- encode -----------------------------------------------------------------
 
 def emit_encode_value(out, f, e, ctx, flex, null_ok):
@@ -155,21 +177,8 @@ def emit_encode_value(out, f, e, ctx, flex, null_ok):
     if f.is_array:
         def body(vec):
             out(f"w.write_array_length(static_cast<std::int64_t>({vec}.size()), {flex}, false);")
-            out(f"for (const auto& item : {vec}) {{")
-            out.indent()
-            emit_encode_scalar(out, f, "item", ctx, flex)
-            out.dedent()
-            out("}")
-        if f.can_be_null:
-            out(f"if (!{e}) {{")
-            out(f"  w.write_array_length(-1, {flex}, {null_ok});")
-            out("} else {")
-            out.indent()
-            body(f"(*{e})")
-            out.dedent()
-            out("}")
-        else:
-            body(e)
+            emit_for_each(out, vec, lambda item: emit_encode_scalar(out, f, item, ctx, flex))
+        emit_array_or_null(out, f, e, f"w.write_array_length(-1, {flex}, {null_ok});", body)
         return
     if f.struct is not None and f.can_be_null:
         out(f"if (!{e}) {{")
@@ -211,21 +220,8 @@ def emit_size_value(out, f, e, ctx, flex, acc="n"):
             if fixed:
                 out(f"{acc} += {vec}.size() * {fixed};")
             else:
-                out(f"for (const auto& item : {vec}) {{")
-                out.indent()
-                emit_size_scalar(out, f, "item", ctx, flex, acc)
-                out.dedent()
-                out("}")
-        if f.can_be_null:
-            out(f"if (!{e}) {{")
-            out(f"  {acc} += kwire::wire_size::array_length(-1, {flex});")
-            out("} else {")
-            out.indent()
-            body(f"(*{e})")
-            out.dedent()
-            out("}")
-        else:
-            body(e)
+                emit_for_each(out, vec, lambda item: emit_size_scalar(out, f, item, ctx, flex, acc))
+        emit_array_or_null(out, f, e, f"{acc} += kwire::wire_size::array_length(-1, {flex});", body)
         return
     if f.struct is not None and f.can_be_null:
         out(f"{acc} += 1;")

@@ -188,17 +188,6 @@ void append_json_bytes(std::string& out, std::span<const std::uint8_t> bytes) {
 
 namespace {
 
-const char* compression_json_name(compression c) {
-  switch (c) {
-    case compression::none: return "none";
-    case compression::gzip: return "gzip";
-    case compression::snappy: return "snappy";
-    case compression::lz4: return "lz4";
-    case compression::zstd: return "zstd";
-  }
-  return "unknown";
-}
-
 void append_payload(std::string& out, nullable_bytes_view v, const json_options& options) {
   if (!v) {
     out += "null";
@@ -241,7 +230,7 @@ void append_batches(std::string& out, std::span<const std::uint8_t> records,
     append_member(out, "crc", h.crc);
     append_member(out, "attributes", h.attributes);
     out += "\"compression\":\"";
-    out += compression_json_name(h.codec());
+    out += to_string(h.codec());
     out += "\",\"timestampType\":\"";
     out += h.is_log_append_time() ? "LogAppendTime" : "CreateTime";
     out += "\",\"isTransactional\":";
@@ -314,7 +303,7 @@ void append_message_set(std::string& out, std::span<const std::uint8_t> records,
       append_member(out, "magic", m.magic);
       append_member(out, "attributes", m.attributes);
       out += "\"compression\":\"";
-      out += compression_json_name(m.wrapper_codec);
+      out += to_string(m.wrapper_codec);
       out += "\",";
       append_member(out, "timestamp", m.timestamp);
       out += "\"key\":";

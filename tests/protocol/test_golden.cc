@@ -181,17 +181,6 @@ std::optional<std::string> json_text(const json::value& v) {
   return std::string(v.as_string());
 }
 
-const char* codec_name(kwire::compression c) {
-  switch (c) {
-    case kwire::compression::none: return "none";
-    case kwire::compression::gzip: return "gzip";
-    case kwire::compression::snappy: return "snappy";
-    case kwire::compression::lz4: return "lz4";
-    case kwire::compression::zstd: return "zstd";
-  }
-  return "?";
-}
-
 // Every record of every Produce request in one capture.
 std::set<sent_record> produced_records(const fs::path& dir, std::size_t& batches) {
   std::set<sent_record> out;
@@ -215,7 +204,7 @@ std::set<sent_record> produced_records(const fs::path& dir, std::size_t& batches
               if (batch.header().is_control()) continue;
               auto cursor = batch.records();
               for (const auto& r : cursor) {
-                sent_record s{topic.name, text(r.key), text(r.value), {}, codec_name(batch.header().codec())};
+                sent_record s{topic.name, text(r.key), text(r.value), {}, std::string(kwire::to_string(batch.header().codec()))};
                 for (const auto& h : r.headers) s.headers.emplace_back(std::string(h.key), text(h.value));
                 out.insert(std::move(s));
               }
@@ -230,7 +219,7 @@ std::set<sent_record> produced_records(const fs::path& dir, std::size_t& batches
             REQUIRE(set.ok());
             ++batches;
             for (const auto& m : set->messages()) {
-              out.insert(sent_record{topic.name, text(m.key), text(m.value), {}, codec_name(m.wrapper_codec)});
+              out.insert(sent_record{topic.name, text(m.key), text(m.value), {}, std::string(kwire::to_string(m.wrapper_codec))});
             }
           }
         }
