@@ -187,16 +187,22 @@ bool detect_hardware() noexcept {
 
 constexpr std::string_view hardware_name = "armv8-crc";
 
+// clang's arm_acle.h only declares the CRC intrinsics when the whole build
+// targets +crc, so under clang call the builtins they wrap.
 #if defined(__clang__)
 #define KWIRE_TARGET_CRC __attribute__((target("crc")))
+#define KWIRE_CRC32CB __builtin_arm_crc32cb
+#define KWIRE_CRC32CD __builtin_arm_crc32cd
 #else
 #define KWIRE_TARGET_CRC __attribute__((target("+crc")))
+#define KWIRE_CRC32CB __crc32cb
+#define KWIRE_CRC32CD __crc32cd
 #endif
 
 KWIRE_TARGET_CRC std::uint32_t hardware_update(std::uint32_t reg, const std::uint8_t* p,
                                                std::size_t n) noexcept {
   while (n != 0 && (reinterpret_cast<std::uintptr_t>(p) & 7u) != 0) {
-    reg = __crc32cb(reg, *p++);
+    reg = KWIRE_CRC32CB(reg, *p++);
     --n;
   }
   if (n >= 3 * short_lane) {
@@ -204,9 +210,9 @@ KWIRE_TARGET_CRC std::uint32_t hardware_update(std::uint32_t reg, const std::uin
     auto lanes = [&](std::size_t lane, const shift_table& t) {
       std::uint32_t c0 = reg, c1 = 0, c2 = 0;
       for (std::size_t i = 0; i < lane; i += 8) {
-        c0 = __crc32cd(c0, load_le64(p + i));
-        c1 = __crc32cd(c1, load_le64(p + lane + i));
-        c2 = __crc32cd(c2, load_le64(p + 2 * lane + i));
+        c0 = KWIRE_CRC32CD(c0, load_le64(p + i));
+        c1 = KWIRE_CRC32CD(c1, load_le64(p + lane + i));
+        c2 = KWIRE_CRC32CD(c2, load_le64(p + 2 * lane + i));
       }
       reg = shift(t, shift(t, c0) ^ c1) ^ c2;
       p += 3 * lane;
@@ -216,11 +222,11 @@ KWIRE_TARGET_CRC std::uint32_t hardware_update(std::uint32_t reg, const std::uin
     while (n >= 3 * short_lane) lanes(short_lane, s.short_shift);
   }
   while (n >= 8) {
-    reg = __crc32cd(reg, load_le64(p));
+    reg = KWIRE_CRC32CD(reg, load_le64(p));
     p += 8;
     n -= 8;
   }
-  while (n--) reg = __crc32cb(reg, *p++);
+  while (n--) reg = KWIRE_CRC32CB(reg, *p++);
   return reg;
 }
 
