@@ -47,7 +47,7 @@ class record_set {
  public:
   /// A null record set.
   record_set() = default;
-  /// Owns a copy of nothing: takes the vector.
+  /// Takes ownership of `bytes`.
   explicit record_set(std::vector<std::uint8_t> bytes);
   /// Borrows `bytes`; `owner` (may be empty) is kept alive as long as this is.
   static record_set borrow(std::span<const std::uint8_t> bytes,
@@ -77,7 +77,7 @@ struct reader_limits {
   std::uint32_t max_array_length = 1u << 24;
 };
 
-/// Reads Kafka primitives from a byte range. Not thread-safe; cheap to copy.
+/// Reads Kafka primitives from a byte range. Not thread-safe.
 class reader {
  public:
   explicit reader(std::span<const std::uint8_t> bytes, std::shared_ptr<const void> owner = {},
