@@ -634,6 +634,20 @@ bool cluster::clear_producer_state(std::string_view topic, std::int32_t partitio
   return true;
 }
 
+bool cluster::seed_producer_state(std::string_view topic, std::int32_t partition, std::int64_t producer_id,
+                                  std::int16_t epoch, std::int32_t last_sequence) {
+  auto* p = impl_->find_partition(topic, partition);
+  auto reg = impl_->producers.find(producer_id);
+  if (!p || reg == impl_->producers.end() || last_sequence < 0) return false;
+  reg->second = std::max(reg->second, epoch);
+  auto& state = p->producers[producer_id];
+  state.epoch = epoch;
+  state.recent.clear();
+  // base_offset -1: a sequence to continue from, never a duplicate to answer.
+  state.recent.push_back({last_sequence, last_sequence, -1, -1});
+  return true;
+}
+
 std::pair<std::int64_t, std::int16_t> cluster::allocate_producer_id() { return impl_->allocate_producer_id(); }
 
 rule_id cluster::add_fault(fault_rule rule) {

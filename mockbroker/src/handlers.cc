@@ -270,7 +270,7 @@ any_message cluster::impl::produce(const decoded_request& request, request_conte
             if (first != 0) return set_error(code(kafka_error::out_of_order_sequence_number));
           } else {
             for (const auto& prev : it->second.recent)
-              if (prev.first_sequence == first && prev.last_sequence == last) {
+              if (prev.base_offset >= 0 && prev.first_sequence == first && prev.last_sequence == last) {
                 // A retried batch: answer with where it went, do not write it twice.
                 pr.base_offset = prev.base_offset;
                 pr.log_append_time_ms = prev.log_append_time;

@@ -86,7 +86,7 @@ struct topic_config {
   std::int64_t retention_bytes = 0;       ///< 0: cluster default, < 0: unlimited
   std::int64_t retention_records = 0;     ///< 0: cluster default, < 0: unlimited
   /// Replicas of each partition (first is the leader); empty: round robin.
-  std::vector<std::vector<std::int32_t>> assignments;
+  std::vector<std::vector<std::int32_t>> assignments{};
 };
 
 // ---- faults ------------------------------------------------------------------
@@ -303,6 +303,12 @@ class cluster {
   /// Forgets the idempotence state of every producer on this partition, as
   /// Kafka does when retention removes a producer's last batch.
   bool clear_producer_state(std::string_view topic, std::int32_t partition);
+
+  /// Sets a producer's state on a partition as if its last batch had ended
+  /// at `last_sequence` with `epoch` (the producer must be allocated): for
+  /// tests that start a producer near the sequence wrap. No batch is written.
+  bool seed_producer_state(std::string_view topic, std::int32_t partition, std::int64_t producer_id,
+                           std::int16_t epoch, std::int32_t last_sequence);
 
   // -- producers --
   /// Allocates a producer id with epoch 0, as InitProducerId does.
