@@ -10,4 +10,7 @@ int run_schema(int argc, char** argv);
 /// `kwire decode --requests FILE [--responses FILE]`: frames as JSON lines.
 int run_decode(int argc, char** argv);
 
+/// `kwire mock`: a mock cluster on loopback until a signal or the end of standard input.
+int run_mock(int argc, char** argv);
+
 }  // namespace kwire::tools

@@ -1,0 +1,90 @@
+// The TCP front of the mock cluster: one Boost.Asio listener per broker, so
+// real clients (kcat, librdkafka, kafka-python, kwire's producer) can talk to
+// a cluster core over loopback.
+//
+// One I/O thread owns the cluster: every request is handled on it, and
+// scripting from other threads goes through call(), which runs a function on
+// that thread and waits for it. Responses to one connection leave in request
+// order, as Kafka sends them; a delayed response delays the ones after it on
+// the same connection but no other connection. A frame above the maximum
+// size, or one the core cannot decode, closes that connection only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "kwire/mockbroker/cluster.hpp"
+#include "kwire/protocol/frame.hpp"
+
+namespace kwire::mock {
+
+/// How the TCP front listens.
+struct tcp_server_options {
+  /// Address every listener binds to; loopback unless told otherwise.
+  std::string bind_host = "127.0.0.1";
+  /// Port per broker by position; 0 or missing entries pick an ephemeral port.
+  std::vector<std::uint16_t> ports;
+  /// Frames above this size close their connection (Kafka's socket.request.max.bytes).
+  std::size_t max_frame_size = default_max_frame_size;
+  /// Receives one line per notable event (connection closed and why). May be empty.
+  std::function<void(std::string_view)> log;
+};
+
+/// Serves a cluster over TCP. The cluster must outlive the server and, while
+/// the server runs, be touched only through call().
+class tcp_server {
+ public:
+  /// Binds one listener per broker and tells the cluster the ports it got
+  /// (set_broker_port), so Metadata advertises them. Throws std::system_error
+  /// naming the address if a port cannot be bound.
+  tcp_server(cluster& c, tcp_server_options options = {});
+  ~tcp_server();
+  tcp_server(const tcp_server&) = delete;
+  tcp_server& operator=(const tcp_server&) = delete;
+
+  /// Starts the I/O thread. Idempotent.
+  void start();
+  /// Closes every listener and connection and joins the I/O thread. Idempotent.
+  void stop();
+
+  /// "host:port,..." of every broker, as bound.
+  std::string bootstrap_servers() const;
+  /// The port broker `broker_id` listens on (0 if unknown).
+  std::uint16_t port(std::int32_t broker_id) const;
+
+  /// Runs `f(cluster&)` on the I/O thread (or right here when the server is
+  /// not running) and returns its result.
+  template <class F>
+  auto call(F&& f) -> std::invoke_result_t<F, cluster&> {
+    using R = std::invoke_result_t<F, cluster&>;
+    std::packaged_task<R()> task([&] { return f(cluster_); });
+    auto result = task.get_future();
+    run_on_io_thread([&task] { task(); });
+    return result.get();
+  }
+
+  /// Connections accepted and closed so far (for tests and logs).
+  struct stats {
+    std::uint64_t accepted = 0;
+    std::uint64_t closed = 0;
+    std::uint64_t requests = 0;
+    std::uint64_t bad_frames = 0;
+  };
+  stats statistics();
+
+ private:
+  void run_on_io_thread(std::function<void()> fn);
+
+  cluster& cluster_;
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace kwire::mock

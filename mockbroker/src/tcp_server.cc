@@ -1,0 +1,282 @@
+#include "kwire/mockbroker/tcp_server.hpp"
+
+#include <array>
+#include <boost/asio.hpp>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <system_error>
+#include <thread>
+
+namespace kwire::mock {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using steady = std::chrono::steady_clock;
+
+// The core's clock counts from the Unix epoch (LogAppendTime needs wall time).
+time_point core_now() {
+  return time_point(std::chrono::duration_cast<duration>(
+      std::chrono::system_clock::now().time_since_epoch()));
+}
+
+}  // namespace
+
+struct tcp_server::impl {
+  impl(cluster& c, tcp_server_options o) : cl(c), options(std::move(o)) {}
+
+  struct session;
+
+  cluster& cl;
+  tcp_server_options options;
+  asio::io_context io;
+  std::vector<std::pair<std::int32_t, std::unique_ptr<tcp::acceptor>>> acceptors;
+  std::set<std::shared_ptr<session>> sessions;
+  std::thread thread;
+  std::thread::id io_thread_id;
+  std::uint64_t next_connection = 1;
+  stats counters;
+  std::mutex stats_mutex;
+  bool running = false;
+
+  void log(std::string_view line) {
+    if (options.log) options.log(line);
+  }
+
+  void accept(tcp::acceptor& acceptor, std::int32_t broker_id);
+};
+
+// One client connection: splits frames, hands each to the core, and sends the
+// responses in request order, each no earlier than the core asked.
+struct tcp_server::impl::session : std::enable_shared_from_this<session> {
+  session(impl& s, tcp::socket sock, std::int32_t broker, std::uint64_t id)
+      : server(s), socket(std::move(sock)), broker_id(broker), connection_id(id),
+        splitter(s.options.max_frame_size), timer(s.io) {}
+
+  struct pending {
+    steady::time_point at;
+    std::optional<std::vector<std::uint8_t>> bytes;
+    bool close_after = false;
+    std::string reason;
+  };
+
+  impl& server;
+  tcp::socket socket;
+  std::int32_t broker_id;
+  std::uint64_t connection_id;
+  frame_splitter splitter;
+  std::array<std::uint8_t, 64 * 1024> buffer{};
+  std::deque<pending> queue;
+  asio::steady_timer timer;
+  bool writing = false;
+  bool closed = false;
+
+  void read() {
+    socket.async_read_some(asio::buffer(buffer),
+                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                             if (self->closed) return;
+                             if (ec) {
+                               self->close(ec == asio::error::eof ? "client closed" : "read: " + ec.message());
+                               return;
+                             }
+                             self->on_bytes(n);
+                           });
+  }
+
+  void on_bytes(std::size_t n) {
+    splitter.feed(std::span<const std::uint8_t>(buffer.data(), n));
+    while (auto frame = splitter.next()) {
+      handle(*frame);
+      if (closed) return;
+    }
+    if (splitter.failed()) {
+      {
+        std::lock_guard lock(server.stats_mutex);
+        ++server.counters.bad_frames;
+      }
+      close("bad frame: " + splitter.error_detail());
+      return;
+    }
+    read();
+  }
+
+  void handle(std::span<const std::uint8_t> payload) {
+    {
+      std::lock_guard lock(server.stats_mutex);
+      ++server.counters.requests;
+    }
+    const auto now = core_now();
+    const auto steady_now = steady::now();
+    auto r = server.cl.handle(broker_id, connection_id, payload, now);
+    if (r.close_before_response) {
+      close(r.close_reason.empty() ? "closed by the cluster" : r.close_reason);
+      return;
+    }
+    if (!r.response && !r.close_after_response) return;  // acks=0, or a dropped request
+    auto at = steady_now + std::max(duration::zero(), r.send_at - now);
+    if (!queue.empty()) at = std::max(at, queue.back().at);  // keep request order
+    queue.push_back(pending{at, std::move(r.response), r.close_after_response, std::move(r.close_reason)});
+    if (!writing) schedule();
+  }
+
+  void schedule() {
+    if (queue.empty() || closed) {
+      writing = false;
+      return;
+    }
+    writing = true;
+    timer.expires_at(queue.front().at);
+    timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->closed) return;
+      self->write_front();
+    });
+  }
+
+  void write_front() {
+    auto& p = queue.front();
+    if (!p.bytes) {
+      const std::string reason = p.reason.empty() ? "closed by the cluster" : p.reason;
+      queue.pop_front();
+      close(reason);
+      return;
+    }
+    asio::async_write(socket, asio::buffer(*p.bytes),
+                      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                        if (self->closed) return;
+                        if (ec) {
+                          self->close("write: " + ec.message());
+                          return;
+                        }
+                        pending done = std::move(self->queue.front());
+                        self->queue.pop_front();
+                        if (done.close_after) {
+                          self->close(done.reason.empty() ? "closed by the cluster" : done.reason);
+                          return;
+                        }
+                        self->schedule();
+                      });
+  }
+
+  void close(const std::string& reason) {
+    if (closed) return;
+    closed = true;
+    boost::system::error_code ignored;
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+    timer.cancel();
+    {
+      std::lock_guard lock(server.stats_mutex);
+      ++server.counters.closed;
+    }
+    server.log("broker " + std::to_string(broker_id) + " connection " + std::to_string(connection_id) +
+               " closed: " + reason);
+    server.sessions.erase(shared_from_this());
+  }
+};
+
+void tcp_server::impl::accept(tcp::acceptor& acceptor, std::int32_t broker_id) {
+  acceptor.async_accept([this, &acceptor, broker_id](const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec) {
+      if (ec != asio::error::operation_aborted) log("accept on broker " + std::to_string(broker_id) + ": " + ec.message());
+      if (!acceptor.is_open()) return;
+    } else {
+      boost::system::error_code opt_ec;
+      socket.set_option(tcp::no_delay(true), opt_ec);
+      auto s = std::make_shared<session>(*this, std::move(socket), broker_id, next_connection++);
+      {
+        std::lock_guard lock(stats_mutex);
+        ++counters.accepted;
+      }
+      sessions.insert(s);
+      s->read();
+    }
+    accept(acceptor, broker_id);
+  });
+}
+
+tcp_server::tcp_server(cluster& c, tcp_server_options options)
+    : cluster_(c), impl_(std::make_unique<impl>(c, std::move(options))) {
+  const auto brokers = c.brokers();
+  for (std::size_t i = 0; i < brokers.size(); ++i) {
+    const std::uint16_t want = i < impl_->options.ports.size() ? impl_->options.ports[i] : 0;
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(impl_->options.bind_host, ec);
+    if (ec) {
+      throw std::system_error(ec, "kwire mock: bind address '" + impl_->options.bind_host + "'");
+    }
+    auto acceptor = std::make_unique<tcp::acceptor>(impl_->io);
+    const tcp::endpoint endpoint(address, want);
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      throw std::system_error(ec, "kwire mock: broker " + std::to_string(brokers[i].id) + " cannot listen on " +
+                                      impl_->options.bind_host + ":" + std::to_string(want));
+    }
+    c.set_broker_port(brokers[i].id, acceptor->local_endpoint().port());
+    impl_->acceptors.emplace_back(brokers[i].id, std::move(acceptor));
+  }
+}
+
+tcp_server::~tcp_server() { stop(); }
+
+void tcp_server::start() {
+  if (impl_->running) return;
+  impl_->running = true;
+  for (auto& [id, acceptor] : impl_->acceptors) impl_->accept(*acceptor, id);
+  impl_->thread = std::thread([this] { impl_->io.run(); });
+  impl_->io_thread_id = impl_->thread.get_id();
+}
+
+void tcp_server::stop() {
+  if (!impl_->running) return;
+  run_on_io_thread([this] {
+    for (auto& [id, acceptor] : impl_->acceptors) {
+      boost::system::error_code ignored;
+      acceptor->close(ignored);
+    }
+    auto sessions = impl_->sessions;  // close() erases from the set
+    for (const auto& s : sessions) s->close("server stopping");
+  });
+  impl_->io.stop();
+  impl_->thread.join();
+  impl_->running = false;
+}
+
+std::string tcp_server::bootstrap_servers() const {
+  std::string out;
+  for (const auto& [id, acceptor] : impl_->acceptors) {
+    if (!out.empty()) out += ',';
+    out += impl_->options.bind_host + ":" + std::to_string(acceptor->local_endpoint().port());
+  }
+  return out;
+}
+
+std::uint16_t tcp_server::port(std::int32_t broker_id) const {
+  for (const auto& [id, acceptor] : impl_->acceptors) {
+    if (id == broker_id) return acceptor->local_endpoint().port();
+  }
+  return 0;
+}
+
+tcp_server::stats tcp_server::statistics() {
+  std::lock_guard lock(impl_->stats_mutex);
+  return impl_->counters;
+}
+
+void tcp_server::run_on_io_thread(std::function<void()> fn) {
+  if (!impl_->running || std::this_thread::get_id() == impl_->io_thread_id) {
+    fn();
+    return;
+  }
+  std::promise<void> done;
+  asio::post(impl_->io, [&] {
+    fn();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+}  // namespace kwire::mock
