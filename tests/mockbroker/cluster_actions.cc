@@ -104,7 +104,8 @@ TEST_CASE("Retention drops the oldest batches and advances the log start") {
   auto stored = h.c.read("t", 0);
   REQUIRE(stored.size() == 9);
   CHECK(stored.front().offset == 15);
-  CHECK(h.produce(leader, "t", 0, make_batch({"d"})).log_start_offset == 18);
+  CHECK(h.produce(leader, "t", 0, make_batch({"d"})).log_start_offset == 15);  // 10 records: at the limit
+  CHECK(h.produce(leader, "t", 0, make_batch({"e"})).log_start_offset == 18);
 
   topic_config by_bytes;
   by_bytes.retention_bytes = 1;

@@ -61,7 +61,8 @@ TEST_CASE("Produce acks=-1 needs min.insync.replicas in the ISR; acks=1 does not
   harness h(config);
   REQUIRE(h.c.create_topic("t") == kafka_error::none);
   const auto leader = h.leader("t");
-  for (auto id : h.c.partition("t", 0)->replicas)
+  const auto replicas = h.c.partition("t", 0)->replicas;
+  for (auto id : replicas)
     if (id != leader) REQUIRE(h.c.shrink_isr("t", 0, id));
   CHECK(h.c.partition("t", 0)->isr == std::vector<std::int32_t>{leader});
   CHECK(h.produce(leader, "t", 0, make_batch({"a"}), 9, -1).error_code == ec(kafka_error::not_enough_replicas));
