@@ -1,6 +1,7 @@
 #include "kwire/producer/producer_core.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -40,6 +41,12 @@ bool invalidates_metadata(std::int16_t code) {
     default:
       return false;
   }
+}
+
+// Sequences wrap from INT32_MAX to 0, as Kafka's do.
+std::int32_t wrap_sequence(std::int64_t v) {
+  constexpr std::int64_t span = std::int64_t{std::numeric_limits<std::int32_t>::max()} + 1;
+  return static_cast<std::int32_t>(v >= span ? v - span : v);
 }
 
 struct partition_state {
@@ -231,8 +238,9 @@ struct producer_core::state {
   void succeed_batch(partition_state& p, std::unique_ptr<producer_batch> batch, std::int64_t base_offset,
                      std::int64_t log_append_time) {
     if (idempotent && batch->base_sequence >= 0) {
-      p.last_acked_sequence =
-          std::max(p.last_acked_sequence, batch->base_sequence + batch->record_count() - 1);
+      // Responses of one partition come back in order on its leader's
+      // connection, so the last answer is the latest acknowledgement.
+      p.last_acked_sequence = wrap_sequence(static_cast<std::int64_t>(batch->base_sequence) + batch->record_count() - 1);
       if (base_offset >= 0) p.last_acked_offset = std::max(p.last_acked_offset, base_offset + batch->record_count() - 1);
     }
     report(*batch, base_offset, log_append_time, {});
@@ -251,7 +259,7 @@ struct producer_core::state {
       // unresolved: retry with the same sequence once the earlier one is.
       // Next in line and still refused: the broker lost our sequence; fail
       // this batch and bump the epoch (Kafka's producer does the same).
-      retriable = batch->base_sequence != p.last_acked_sequence + 1;
+      retriable = batch->base_sequence != wrap_sequence(static_cast<std::int64_t>(p.last_acked_sequence) + 1);
       if (!retriable) bump_needed = true;
     } else if (idempotent && code == err(kafka_error::unknown_producer_id)) {
       // The broker dropped our producer state. Safe to go on under a new
@@ -691,10 +699,7 @@ struct producer_core::state {
       if (idempotent) {
         if (batch->base_sequence < 0) {
           batch->base_sequence = p->next_sequence;
-          const std::int64_t next = static_cast<std::int64_t>(p->next_sequence) + batch->record_count();
-          p->next_sequence = static_cast<std::int32_t>(next > std::numeric_limits<std::int32_t>::max()
-                                                           ? next - std::numeric_limits<std::int32_t>::max() - 1
-                                                           : next);
+          p->next_sequence = wrap_sequence(static_cast<std::int64_t>(p->next_sequence) + batch->record_count());
           set_producer_state(batch->encoded, producer_id, producer_epoch, batch->base_sequence);
         }
         p->in_flight_sequences.insert(batch->base_sequence);

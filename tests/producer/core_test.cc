@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "fake_cluster.hpp"
+#include "kwire/producer/partitioner.hpp"
 
 using namespace kwire;
 using namespace kwire::test;
@@ -489,4 +490,70 @@ TEST_CASE("core: flush sends a lingering batch at once") {
   core.flush();
   f.step();
   REQUIRE(f.produce.size() == 1);
+}
+
+TEST_CASE("core: ApiVersions falls back to v0 and versions are negotiated down") {
+  producer_core core(test_config());
+  fake_cluster f(core);
+  f.leaders["t"] = {1};
+  f.api_versions_max = 2;
+  f.produce_max_version = 7;
+  f.init_pid_max_version = 1;
+  send_alone(f, "a", 1);
+  CHECK(f.api_versions_requests == 4);  // two connections, each v3 then v0
+  auto call = f.take();
+  CHECK(call.version == 7);
+  f.answer_ok(call);
+  CHECK_FALSE(f.reports[0].error);
+}
+
+TEST_CASE("core: batches are compressed with the configured codec") {
+  for (auto codec : {compression::gzip, compression::snappy, compression::lz4, compression::zstd}) {
+    producer_config c = test_config();
+    c.compression_type = codec;
+    c.linger = 5ms;
+    producer_core core(c);
+    fake_cluster f(core);
+    f.leaders["t"] = {1};
+    for (std::uint64_t i = 0; i < 20; ++i) REQUIRE(f.send("t", std::nullopt, std::string(100, 'z'), i, 0).status == send_status::accepted);
+    f.advance(5ms);
+    auto call = f.take();
+    CHECK(call.batches[0].header.codec() == codec);
+    CHECK(call.batches[0].values.size() == 20);
+    CHECK(call.batches[0].header.batch_length < 20 * 100);
+  }
+}
+
+TEST_CASE("core: metadata is refreshed at metadata.max.age.ms") {
+  producer_config c = test_config();
+  c.metadata_max_age = 1000ms;
+  producer_core core(c);
+  fake_cluster f(core);
+  f.leaders["t"] = {1};
+  REQUIRE(f.send("t", std::nullopt, "a", 1).status == send_status::accepted);
+  f.step();
+  const int before = f.metadata_requests;
+  const auto deadline = core.next_deadline();
+  REQUIRE(deadline);
+  CHECK(*deadline <= f.now + 1000ms);
+  f.advance(999ms);
+  CHECK(f.metadata_requests == before);
+  f.advance(1ms);
+  CHECK(f.metadata_requests == before + 1);
+}
+
+TEST_CASE("core: null keys stick to one partition until its batch is sent") {
+  producer_config c = test_config();
+  c.linger = 10ms;
+  producer_core core(c, core_options{7, 0});
+  fake_cluster f(core);
+  f.leaders["t"] = {1, 1, 1, 1};
+  const auto first = f.send("t", std::nullopt, "a", 1).partition;
+  for (std::uint64_t i = 2; i <= 5; ++i) CHECK(f.send("t", std::nullopt, "x", i).partition == first);
+  // Keys still follow murmur2.
+  CHECK(f.send("t", "foobar", "k", 6).partition == murmur2_partition(bytes_of("foobar"), 4));
+  f.advance(10ms);
+  REQUIRE(f.produce.size() == 1);
+  const auto second = f.send("t", std::nullopt, "b", 7).partition;
+  CHECK(second != first);
 }

@@ -65,6 +65,8 @@ class fake_cluster {
   std::map<std::string, std::int16_t> topic_errors;
   std::int16_t produce_max_version = 9;  // a Kafka 3.x broker
   std::int16_t init_pid_max_version = 4;
+  std::int16_t api_versions_max = 3;
+  int api_versions_requests = 0;
   std::int16_t init_pid_error = 0;
   std::int64_t pid = 1000;
   std::int16_t epoch = 0;
@@ -207,7 +209,15 @@ class fake_cluster {
     CHECK(h.client_id == std::optional<std::string>("kwire-producer"));
     if (const auto* av = decoded->body.as<api_versions_request>()) {
       (void)av;
+      ++api_versions_requests;
       api_versions_response r;
+      if (h.api_version > api_versions_max) {
+        // As Kafka: an unsupported ApiVersions version is answered in v0 with the versions it has.
+        r.error_code = code(kafka_error::unsupported_version);
+        r.api_keys = {{18, 0, api_versions_max, {}}};
+        reply(f.broker_id, h.correlation_id, r, 0);
+        return;
+      }
       r.api_keys = {{code_of(0), 3, produce_max_version, {}},
                     {3, 0, 12, {}},
                     {18, 0, 3, {}},
