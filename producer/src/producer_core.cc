@@ -833,6 +833,35 @@ void producer_core::on_disconnected(std::int32_t broker_id, core_time now) {
 
 void producer_core::flush() { s_->flushing = true; }
 
+void producer_core::abort(std::error_code error) {
+  state& s = *s_;
+  for (auto& [id, b] : s.brokers) {
+    for (auto& [correlation, request] : b.in_flight) {
+      (void)correlation;
+      if (request.api_key == metadata_request::api_key) s.metadata_in_flight = false;
+      if (request.api_key == init_producer_id_request::api_key && s.pid == pid_state::requesting)
+        s.pid = pid_state::none;
+      for (auto& batch : request.batches) {
+        if (partition_state* p = s.find_partition(batch->topic, batch->partition)) {
+          --p->in_flight;
+          p->in_flight_sequences.erase(batch->base_sequence);
+        }
+        s.fail_batch(std::move(batch), error);
+      }
+    }
+    b.in_flight.clear();
+    b.produce_in_flight = 0;
+    if (b.state != conn_state::disconnected) {
+      s.out.disconnects.push_back(b.id);
+      b.state = conn_state::disconnected;
+      b.splitter = frame_splitter{};
+    }
+  }
+  for (auto& [name, t] : s.topics)
+    for (auto& p : t.partitions)
+      while (!p->queue.batches.empty()) s.fail_batch(s.accumulator.take_front(p->queue), error);
+}
+
 core_output producer_core::poll(core_time now) {
   state& s = *s_;
   s.deadline.reset();

@@ -557,3 +557,19 @@ TEST_CASE("core: null keys stick to one partition until its batch is sent") {
   const auto second = f.send("t", std::nullopt, "b", 7).partition;
   CHECK(second != first);
 }
+
+TEST_CASE("core: abort fails queued and in-flight records and closes connections") {
+  producer_core core(test_config());
+  fake_cluster f(core);
+  f.leaders["t"] = {1, 1};
+  send_alone(f, "a", 1);  // in flight
+  REQUIRE(f.produce.size() == 1);
+  REQUIRE(f.send("t", std::nullopt, "b", 2, 1).status == send_status::accepted);  // queued
+  core.abort(make_error_code(producer_errc::delivery_timeout));
+  f.step();
+  REQUIRE(f.reports.size() == 2);
+  for (const auto& r : f.reports) CHECK(r.error == make_error_code(producer_errc::delivery_timeout));
+  CHECK(f.disconnects.size() == 2);  // the bootstrap connection and broker 1
+  CHECK(core.pending_records() == 0);
+  CHECK(core.buffered_bytes() == 0);
+}

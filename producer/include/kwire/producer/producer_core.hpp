@@ -132,6 +132,11 @@ class producer_core {
   /// Makes every queued batch ready regardless of linger.ms, until the queues are empty.
   void flush();
 
+  /// Gives up: every record not yet reported fails with `error` (queued and
+  /// in flight alike), and every connection is closed. For a shell's close()
+  /// when its timeout runs out. The core stays usable.
+  void abort(std::error_code error);
+
   /// Does the time-driven work and returns everything to do.
   core_output poll(core_time now);
   /// When poll() must run next if no event comes first; nullopt: only on events.
