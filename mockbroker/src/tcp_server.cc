@@ -8,6 +8,10 @@
 #include <system_error>
 #include <thread>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 namespace kwire::mock {
 namespace {
 
@@ -66,7 +70,7 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
   std::int32_t broker_id;
   std::uint64_t connection_id;
   frame_splitter splitter;
-  std::array<std::uint8_t, 64 * 1024> buffer{};
+  std::array<std::uint8_t, 256 * 1024> buffer{};
   std::deque<pending> queue;
   asio::steady_timer timer;
   bool writing = false;
@@ -85,6 +89,7 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
   }
 
   void on_bytes(std::size_t n) {
+    acknowledge_now();
     splitter.feed(std::span<const std::uint8_t>(buffer.data(), n));
     while (auto frame = splitter.next()) {
       handle(*frame);
@@ -99,6 +104,17 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
       return;
     }
     read();
+  }
+
+  // Clients that leave Nagle's algorithm on (librdkafka does by default) hold
+  // back a request's last segment until the previous one is acknowledged;
+  // Linux delays that acknowledgement by up to 40 ms unless told otherwise,
+  // and quick-ack mode lapses by itself, so ask again after every read.
+  void acknowledge_now() {
+#ifdef TCP_QUICKACK
+    const int one = 1;
+    ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#endif
   }
 
   void handle(std::span<const std::uint8_t> payload) {
@@ -126,6 +142,10 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
       return;
     }
     writing = true;
+    if (queue.front().at <= steady::now()) {  // due already: no timer round trip
+      write_front();
+      return;
+    }
     timer.expires_at(queue.front().at);
     timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (ec || self->closed) return;
