@@ -666,17 +666,20 @@ std::size_t estimate_record_size(std::size_t key_size, std::size_t value_size,
 }
 
 record_batch_builder::record_batch_builder(const batch_builder_options& options,
-                                           std::size_t reserve)
-    : options_(options) {
+                                           std::size_t reserve, std::vector<std::uint8_t> storage)
+    : options_(options), buffer_(std::move(storage)) {
   buffer_.reserve(std::max(reserve, record_batch_header_size));
-  buffer_.resize(record_batch_header_size);
+  // A recycled buffer keeps its size: those bytes need no zero-filling again.
+  if (buffer_.size() < record_batch_header_size) buffer_.resize(record_batch_header_size);
 }
 
 void record_batch_builder::grow(std::size_t needed) {
   // Zero-filling vector growth is done in doubling steps rather than per
   // record: one call per step instead of one per append, and at most twice
-  // the bytes used are ever zeroed, however large the reservation.
-  buffer_.resize(std::max({needed, buffer_.size() * 2, std::size_t{4096}}));
+  // the bytes used are ever zeroed, however large the reservation. Memory
+  // already reserved is used up to its capacity before anything moves.
+  const std::size_t doubled = std::max({needed, buffer_.size() * 2, std::size_t{4096}});
+  buffer_.resize(needed <= buffer_.capacity() ? std::min(doubled, buffer_.capacity()) : doubled);
 }
 
 std::error_code record_batch_builder::append(std::int64_t timestamp,

@@ -702,3 +702,25 @@ TEST_CASE("random corruption never crashes the reader", "[record_batch][corrupt]
     }
   }
 }
+
+TEST_CASE("a builder that reuses a finished batch's buffer builds the same bytes", "[record_batch][builder]") {
+  auto build = [](std::vector<std::uint8_t> storage, int records, const char* prefix) {
+    kwire::record_batch_builder b({}, 1 << 12, std::move(storage));
+    for (int i = 0; i < records; ++i) {
+      const std::string value = std::string(prefix) + std::to_string(i);
+      REQUIRE_FALSE(b.append(1000 + i, kwire::bytes_of("k"), kwire::bytes_of(value)));
+    }
+    auto out = b.finish();
+    REQUIRE(out.ok());
+    return std::move(out).value();
+  };
+  auto big = build({}, 500, "a long first batch ");
+  const std::size_t capacity = big.capacity();
+  const auto fresh = build({}, 3, "second ");
+  auto reused = build(std::move(big), 3, "second ");
+  CHECK(reused == fresh);
+  CHECK(reused.capacity() == capacity);  // the same memory, not a new allocation
+  auto read = kwire::read_record_batch(reused);
+  REQUIRE(read.ok());
+  CHECK(read->header().records_count == 3);
+}
