@@ -8,7 +8,11 @@
 #include <thread>
 #include <unistd.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "kwire/mockbroker/cluster.hpp"
+#include "kwire/mockbroker/fault_json.hpp"
 #include "kwire/mockbroker/tcp_server.hpp"
 #include "kwire/tools/commands.hpp"
 
@@ -17,7 +21,7 @@ namespace {
 
 constexpr const char* mock_usage =
     "usage: kwire mock [--brokers N] [--topic NAME:PARTITIONS[:REPLICAS]]... [--port P]\n"
-    "                  [--host ADDRESS] [--partitions N] [--seed S] [--quiet]\n"
+    "                  [--host ADDRESS] [--partitions N] [--seed S] [--faults FILE] [--quiet]\n"
     "  Starts a mock Kafka cluster and prints its bootstrap list (host:port,...) as the\n"
     "  first line of standard output; serves until SIGINT or SIGTERM, or until standard\n"
     "  input closes, then exits 0.\n"
@@ -27,6 +31,9 @@ constexpr const char* mock_usage =
     "  --host ADDRESS     address to listen on (default 127.0.0.1)\n"
     "  --partitions N     partitions of auto-created topics (default 1)\n"
     "  --seed S           seed of the random source behind probabilistic faults (default 1)\n"
+    "  --faults FILE      fault rules as JSON: one rule, an array of rules, or {\"faults\": [...]};\n"
+    "                     e.g. {\"api\": \"Produce\", \"error\": \"NOT_LEADER_OR_FOLLOWER\", \"count\": 3}\n"
+    "                     (the format is described in the README)\n"
     "  --quiet            do not log closed connections to standard error\n";
 
 volatile std::sig_atomic_t stop_requested = 0;
@@ -55,6 +62,7 @@ int run_mock(int argc, char** argv) {
   long long first_port = 0;
   std::string host = "127.0.0.1";
   bool quiet = false;
+  std::string faults_path;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -114,6 +122,8 @@ int run_mock(int argc, char** argv) {
         return 2;
       }
       topics.push_back(t);
+    } else if (arg == "--faults") {
+      faults_path = value();
     } else if (arg == "--quiet") {
       quiet = true;
     } else if (arg == "--help" || arg == "-h") {
@@ -142,6 +152,20 @@ int run_mock(int argc, char** argv) {
       std::cerr << "kwire mock: --topic " << t.name << ": " << kafka_error_name(static_cast<std::int16_t>(err)) << "\n";
       return 2;
     }
+  }
+  if (!faults_path.empty()) {
+    std::ifstream in(faults_path);
+    if (!in) {
+      std::cerr << "kwire mock: --faults: cannot read '" << faults_path << "': " << std::strerror(errno) << "\n";
+      return 2;
+    }
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto parsed = mock::parse_fault_rules(text);
+    if (!parsed.ok()) {
+      std::cerr << "kwire mock: --faults " << faults_path << ": " << parsed.error << "\n";
+      return 2;
+    }
+    for (auto& rule : parsed.rules) cluster.add_fault(std::move(rule));
   }
   mock::tcp_server_options options;
   options.bind_host = host;

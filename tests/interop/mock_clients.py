@@ -8,8 +8,11 @@ Run with Debian's /usr/bin/python3 (its kafka and confluent_kafka modules).
 Usage: mock_clients.py KWIRE
 """
 
+import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -41,6 +44,44 @@ def kcat(bootstrap):
         by_key.setdefault(kv.split(":")[0], []).append(int(kv.split("-")[-1]))
     assert all(v == sorted(v) for v in by_key.values()), "per-key order broken"
     return len(got)
+
+
+def kcat_with_faults(kwire):
+    """kcat's idempotent producer while a fault file injects errors and a lost acknowledgement."""
+    rules = [
+        {"api": "Produce", "error": "NOT_LEADER_OR_FOLLOWER", "count": 3},
+        {"api": "Produce", "append_then_drop": True, "nth": 5, "count": 1},
+        {"api": "Produce", "append_then_error": "REQUEST_TIMED_OUT", "nth": 8, "count": 1},
+    ]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump({"faults": rules}, f)
+    try:
+        p, bootstrap = start_mock(kwire, "--partitions", "2", "--faults", f.name)
+        try:
+            lines = [f"card-{i % 5}:payment-{i}" for i in range(3000)]
+            subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", "faulty", "-K:",
+                            "-X", "enable.idempotence=true", "-X", "batch.num.messages=100",
+                            "-X", "socket.timeout.ms=3000", "-X", "request.timeout.ms=3000"],
+                           input="\n".join(lines) + "\n", text=True, check=True, timeout=120)
+            out = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", "faulty", "-e", "-q",
+                                  "-f", "%k:%s\\n"], capture_output=True, text=True, check=True, timeout=60)
+        finally:
+            stop_mock(p)
+    finally:
+        os.unlink(f.name)
+    got = out.stdout.splitlines()
+    assert sorted(got) == sorted(lines), f"{len(got)} read back of {len(lines)}, {len(set(got))} distinct"
+    return len(got)
+
+
+def bad_fault_file(kwire):
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        f.write('{"api": "Produce", "eror": "X"}')
+    try:
+        p = subprocess.run([kwire, "mock", "--faults", f.name], capture_output=True, text=True, timeout=20)
+    finally:
+        os.unlink(f.name)
+    assert p.returncode == 2 and "unknown key 'eror'" in p.stderr, (p.returncode, p.stderr)
 
 
 def kafka_python(bootstrap):
@@ -87,6 +128,8 @@ def main(kwire):
         results["confluent-kafka"] = confluent(bootstrap)
     finally:
         stop_mock(p)
+    results["kcat under a fault file"] = kcat_with_faults(kwire)
+    bad_fault_file(kwire)
     print("kwire mock interop: " + ", ".join(f"{k} {v} messages exactly once" for k, v in results.items()))
     return 0
 
