@@ -67,14 +67,8 @@ struct topic_state {
   std::vector<partition_state> partitions;
 };
 
-struct broker_state {
-  std::int32_t id = 0;
-  std::string host;
-  std::int32_t port = 0;
-  std::optional<std::string> rack;
-  bool up = true;
-  duration latency{};
-};
+// A broker's state is exactly what brokers() reports about it.
+using broker_state = broker_info;
 
 struct rule_entry {
   rule_id id = 0;
