@@ -17,6 +17,7 @@ constexpr command commands[] = {
     {"schema", "print the API list, or every definition as JSON (--json)", kwire::tools::run_schema},
     {"mock", "serve a mock Kafka cluster on loopback (prints its bootstrap list first)", kwire::tools::run_mock},
     {"decode", "print size-prefixed request or response frames as JSON lines", kwire::tools::run_decode},
+    {"produce", "send standard input's lines to a topic, like kcat -P", kwire::tools::run_produce},
 };
 
 void usage(std::ostream& os) {

@@ -18,6 +18,7 @@ class category final : public std::error_category {
       case producer_errc::buffer_exhausted: return "buffer.memory full for max.block.ms";
       case producer_errc::metadata_timeout: return "topic metadata not available within max.block.ms";
       case producer_errc::encode_failed: return "record batch could not be encoded";
+      case producer_errc::producer_closed: return "producer closed before the record was acknowledged";
     }
     return "unknown producer error";
   }

@@ -16,6 +16,7 @@ enum class producer_errc {
   buffer_exhausted,       ///< buffer.memory stayed full for max.block.ms (reported by shells)
   metadata_timeout,       ///< topic metadata did not arrive within max.block.ms (reported by shells)
   encode_failed,          ///< a batch could not be encoded (a codec error)
+  producer_closed,        ///< send() after close(), or close() gave up before an acknowledgement
 };
 
 /// The category of producer_errc; its name is "kwire.producer".

@@ -13,4 +13,7 @@ int run_decode(int argc, char** argv);
 /// `kwire mock`: a mock cluster on loopback until a signal or the end of standard input.
 int run_mock(int argc, char** argv);
 
+/// `kwire produce --bootstrap B --topic T`: standard input's lines as records, like `kcat -P`.
+int run_produce(int argc, char** argv);
+
 }  // namespace kwire::tools
