@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: installs what is missing, builds kwire
-# (optimised), and runs it. Until the producer and the mock cluster land, the
-# main job lists every API the codec knows and decodes the golden frames that
+# (optimised), and runs it. Until the producer's shell and its payment demo
+# land, the main job lists every API the codec knows and decodes the golden frames that
 # real clients sent, which shows the codec working end to end.
 # Usage: scripts/run.sh [kwire arguments]   (no arguments: the default job)
 set -euo pipefail
