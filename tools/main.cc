@@ -18,6 +18,7 @@ constexpr command commands[] = {
     {"mock", "serve a mock Kafka cluster on loopback (prints its bootstrap list first)", kwire::tools::run_mock},
     {"decode", "print size-prefixed request or response frames as JSON lines", kwire::tools::run_decode},
     {"produce", "send standard input's lines to a topic, like kcat -P", kwire::tools::run_produce},
+    {"perf", "measure the producer's throughput and latency (embedded mock without --bootstrap)", kwire::tools::run_perf},
 };
 
 void usage(std::ostream& os) {

@@ -16,4 +16,7 @@ int run_mock(int argc, char** argv);
 /// `kwire produce --bootstrap B --topic T`: standard input's lines as records, like `kcat -P`.
 int run_produce(int argc, char** argv);
 
+/// `kwire perf --records N --record-size S [--bootstrap B]`: throughput and latency, JSON last.
+int run_perf(int argc, char** argv);
+
 }  // namespace kwire::tools
