@@ -15,6 +15,7 @@
 #include "kwire/mockbroker/fault_json.hpp"
 #include "kwire/mockbroker/tcp_server.hpp"
 #include "kwire/tools/commands.hpp"
+#include "kwire/tools/options.hpp"
 
 namespace kwire::tools {
 namespace {
@@ -38,15 +39,6 @@ constexpr const char* mock_usage =
 
 volatile std::sig_atomic_t stop_requested = 0;
 void on_signal(int) { stop_requested = 1; }
-
-bool parse_int(const std::string& text, long long lo, long long hi, long long& out) {
-  char* end = nullptr;
-  errno = 0;
-  const long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno != 0 || v < lo || v > hi) return false;
-  out = v;
-  return true;
-}
 
 struct topic_spec {
   std::string name;
@@ -75,28 +67,28 @@ int run_mock(int argc, char** argv) {
     long long n = 0;
     if (arg == "--brokers") {
       const auto v = value();
-      if (!parse_int(v, 1, 64, n)) {
+      if (!parse_integer(v, 1, 64, n)) {
         std::cerr << "kwire mock: --brokers: '" << v << "' is not a number from 1 to 64\n";
         return 2;
       }
       config.broker_count = static_cast<int>(n);
     } else if (arg == "--partitions") {
       const auto v = value();
-      if (!parse_int(v, 1, 100000, n)) {
+      if (!parse_integer(v, 1, 100000, n)) {
         std::cerr << "kwire mock: --partitions: '" << v << "' is not a number from 1 to 100000\n";
         return 2;
       }
       config.default_partitions = static_cast<std::int32_t>(n);
     } else if (arg == "--seed") {
       const auto v = value();
-      if (!parse_int(v, 0, INT64_MAX, n)) {
+      if (!parse_integer(v, 0, INT64_MAX, n)) {
         std::cerr << "kwire mock: --seed: '" << v << "' is not a non-negative number\n";
         return 2;
       }
       config.seed = static_cast<std::uint64_t>(n);
     } else if (arg == "--port") {
       const auto v = value();
-      if (!parse_int(v, 1, 65535, first_port)) {
+      if (!parse_integer(v, 1, 65535, first_port)) {
         std::cerr << "kwire mock: --port: '" << v << "' is not a port number\n";
         return 2;
       }
@@ -110,10 +102,10 @@ int run_mock(int argc, char** argv) {
       bool ok = !t.name.empty() && c1 != std::string::npos;
       if (ok) {
         const auto c2 = v.find(':', c1 + 1);
-        ok = parse_int(v.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1), 1, 100000, n);
+        ok = parse_integer(v.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1), 1, 100000, n);
         t.partitions = static_cast<std::int32_t>(n);
         if (ok && c2 != std::string::npos) {
-          ok = parse_int(v.substr(c2 + 1), 1, 64, n);
+          ok = parse_integer(v.substr(c2 + 1), 1, 64, n);
           t.replicas = static_cast<std::int16_t>(n);
         }
       }

@@ -18,6 +18,7 @@
 #include "kwire/mockbroker/tcp_server.hpp"
 #include "kwire/producer/producer.hpp"
 #include "kwire/tools/commands.hpp"
+#include "kwire/tools/options.hpp"
 
 namespace kwire::tools {
 namespace {
@@ -37,18 +38,6 @@ constexpr const char* perf_usage =
     "  -X key=value     any producer setting by the Java producer's name (e.g. -X linger.ms=5)\n";
 
 using steady = std::chrono::steady_clock;
-
-bool parse_count(const std::string& text, long long lo, long long hi, long long& out) {
-  try {
-    std::size_t used = 0;
-    const long long v = std::stoll(text, &used);
-    if (used != text.size() || v < lo || v > hi) return false;
-    out = v;
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
 
 struct run_state {
   steady::time_point start;
@@ -101,27 +90,25 @@ int run_perf(int argc, char** argv) {
     } else if (arg == "--topic") {
       topic = value;
     } else if (arg == "--records") {
-      if (!parse_count(value, 1, 1LL << 32, records)) {
+      if (!parse_integer(value, 1, 1LL << 32, records)) {
         std::cerr << "kwire perf: --records: '" << value << "' is not a count from 1\n";
         return 2;
       }
     } else if (arg == "--record-size") {
-      if (!parse_count(value, 0, 64LL << 20, record_size)) {
+      if (!parse_integer(value, 0, 64LL << 20, record_size)) {
         std::cerr << "kwire perf: --record-size: '" << value << "' is not a size in bytes\n";
         return 2;
       }
     } else if (arg == "--partitions") {
-      if (!parse_count(value, 1, 10000, partitions)) {
+      if (!parse_integer(value, 1, 10000, partitions)) {
         std::cerr << "kwire perf: --partitions: '" << value << "' is not a count from 1\n";
         return 2;
       }
     } else if (arg == "-X") {
-      const auto eq = value.find('=');
-      if (eq == std::string::npos || eq == 0) {
+      if (!parse_setting(value, settings)) {
         std::cerr << "kwire perf: -X wants key=value, got '" << value << "'\n";
         return 2;
       }
-      settings[value.substr(0, eq)] = value.substr(eq + 1);
     } else {
       std::cerr << "kwire perf: unknown option '" << arg << "'\n" << perf_usage;
       return 2;

@@ -10,6 +10,7 @@
 
 #include "kwire/producer/producer.hpp"
 #include "kwire/tools/commands.hpp"
+#include "kwire/tools/options.hpp"
 
 namespace kwire::tools {
 namespace {
@@ -56,22 +57,17 @@ int run_produce(int argc, char** argv) {
       }
       separator = value;
     } else if (arg == "--partition") {
-      try {
-        std::size_t used = 0;
-        const int p = std::stoi(value, &used);
-        if (used != value.size() || p < 0) throw std::invalid_argument(value);
-        partition = p;
-      } catch (const std::exception&) {
+      long long p = 0;
+      if (!parse_integer(value, 0, INT32_MAX, p)) {
         std::cerr << "kwire produce: --partition: '" << value << "' is not a partition number\n";
         return 2;
       }
+      partition = static_cast<std::int32_t>(p);
     } else if (arg == "-X") {
-      const auto eq = value.find('=');
-      if (eq == std::string::npos || eq == 0) {
+      if (!parse_setting(value, settings)) {
         std::cerr << "kwire produce: -X wants key=value, got '" << value << "'\n";
         return 2;
       }
-      settings[value.substr(0, eq)] = value.substr(eq + 1);
     } else {
       std::cerr << "kwire produce: unknown option '" << arg << "'\n" << produce_usage;
       return 2;
