@@ -253,21 +253,27 @@ any_message cluster::impl::produce(const decoded_request& request, request_conte
         const std::int64_t now_ms = ctx.now_ms();
 
         // Idempotence: per producer id and partition, the epoch and last five batches.
+        // Refusals by the log carry its start offset, as Kafka's do: a producer
+        // told UNKNOWN_PRODUCER_ID compares it with what it had acknowledged.
+        auto refuse = [&](kafka_error e) {
+          set_error(code(e));
+          pr.log_start_offset = p->log_start;
+        };
         producer_partition_state* state = nullptr;
         if (h.producer_id >= 0) {
           auto reg = producers.find(h.producer_id);
-          if (reg == producers.end()) return set_error(code(kafka_error::unknown_producer_id));
-          if (h.producer_epoch < reg->second) return set_error(code(kafka_error::invalid_producer_epoch));
+          if (reg == producers.end()) return refuse(kafka_error::unknown_producer_id);
+          if (h.producer_epoch < reg->second) return refuse(kafka_error::invalid_producer_epoch);
           const std::int32_t first = h.base_sequence;
           const std::int32_t last = add_sequence(first, h.last_offset_delta);
           auto it = p->producers.find(h.producer_id);
           if (it == p->producers.end()) {
             // Nothing known here: only a producer starting at sequence 0 is accepted.
-            if (first != 0) return set_error(code(kafka_error::unknown_producer_id));
+            if (first != 0) return refuse(kafka_error::unknown_producer_id);
           } else if (h.producer_epoch < it->second.epoch) {
-            return set_error(code(kafka_error::invalid_producer_epoch));
+            return refuse(kafka_error::invalid_producer_epoch);
           } else if (h.producer_epoch > it->second.epoch) {
-            if (first != 0) return set_error(code(kafka_error::out_of_order_sequence_number));
+            if (first != 0) return refuse(kafka_error::out_of_order_sequence_number);
           } else {
             for (const auto& prev : it->second.recent)
               if (prev.base_offset >= 0 && prev.first_sequence == first && prev.last_sequence == last) {
@@ -278,7 +284,7 @@ any_message cluster::impl::produce(const decoded_request& request, request_conte
                 return;
               }
             const std::int32_t expected = it->second.recent.empty() ? 0 : add_sequence(it->second.recent.back().last_sequence, 1);
-            if (first != expected) return set_error(code(kafka_error::out_of_order_sequence_number));
+            if (first != expected) return refuse(kafka_error::out_of_order_sequence_number);
           }
           reg->second = std::max(reg->second, h.producer_epoch);
           state = &p->producers[h.producer_id];

@@ -49,6 +49,13 @@ std::int32_t wrap_sequence(std::int64_t v) {
   return static_cast<std::int32_t>(v >= span ? v - span : v);
 }
 
+// Is sequence `a` after `b`, within half the sequence space (they wrap at INT32_MAX)?
+bool sequence_after(std::int32_t a, std::int32_t b) {
+  const std::int64_t space = std::int64_t{std::numeric_limits<std::int32_t>::max()} + 1;
+  const std::int64_t d = ((static_cast<std::int64_t>(a) - b) % space + space) % space;
+  return d != 0 && d < space / 2;
+}
+
 struct partition_state {
   partition_state(std::string topic, std::int32_t index) : queue(std::move(topic), index) {}
   partition_queue queue;
@@ -238,9 +245,11 @@ struct producer_core::state {
   void succeed_batch(partition_state& p, std::unique_ptr<producer_batch> batch, std::int64_t base_offset,
                      std::int64_t log_append_time) {
     if (idempotent && batch->base_sequence >= 0) {
-      // Responses of one partition come back in order on its leader's
-      // connection, so the last answer is the latest acknowledgement.
-      p.last_acked_sequence = wrap_sequence(static_cast<std::int64_t>(batch->base_sequence) + batch->record_count() - 1);
+      // A retried batch can be acknowledged after a later one (its first
+      // answer was lost): the acknowledged sequence only moves forward.
+      const std::int32_t last =
+          wrap_sequence(static_cast<std::int64_t>(batch->base_sequence) + batch->record_count() - 1);
+      if (p.last_acked_sequence < 0 || sequence_after(last, p.last_acked_sequence)) p.last_acked_sequence = last;
       if (base_offset >= 0) p.last_acked_offset = std::max(p.last_acked_offset, base_offset + batch->record_count() - 1);
     }
     report(*batch, base_offset, log_append_time, {});
@@ -262,12 +271,22 @@ struct producer_core::state {
       retriable = batch->base_sequence != wrap_sequence(static_cast<std::int64_t>(p.last_acked_sequence) + 1);
       if (!retriable) bump_needed = true;
     } else if (idempotent && code == err(kafka_error::unknown_producer_id)) {
-      // The broker dropped our producer state. Safe to go on under a new
-      // epoch only when the log start moved past everything we had
-      // acknowledged (retention removed it); otherwise we cannot tell what
-      // the broker kept, so the batch fails.
-      bump_needed = true;
-      retriable = log_start_offset >= 0 && p.last_acked_offset < log_start_offset;
+      // The broker has no state for us on this partition. As Kafka's
+      // producer: if this batch is not next in line, an earlier batch of the
+      // partition is unresolved (it was refused or is still out) and this one
+      // was refused only because of it: retry once the earlier one is. If
+      // the broker did not say where its log starts, retry until it does.
+      // Next in line: safe to go on under a new epoch only when the log start
+      // moved past everything we had acknowledged (retention removed it);
+      // otherwise we cannot tell what the broker kept, so the batch fails.
+      const bool next_in_line =
+          batch->base_sequence == wrap_sequence(static_cast<std::int64_t>(p.last_acked_sequence) + 1);
+      if (!next_in_line || log_start_offset < 0) {
+        retriable = true;
+      } else {
+        bump_needed = true;
+        retriable = p.last_acked_offset < log_start_offset;
+      }
     }
     if (invalidates_metadata(code)) metadata_wanted = true;
     const bool expired = now >= batch->created + config.delivery_timeout;

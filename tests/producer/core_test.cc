@@ -271,6 +271,60 @@ TEST_CASE("core: UNKNOWN_PRODUCER_ID after retention is retried under a new epoc
   CHECK(f.reports[1].offset == 11);
 }
 
+TEST_CASE("core: UNKNOWN_PRODUCER_ID behind a refused first batch is retried, no epoch bump") {
+  // The broker has no state for us yet: our first batch was refused (a
+  // retriable error), so the second, sent meanwhile, is unknown to it.
+  producer_core core(test_config());
+  fake_cluster f(core);
+  f.leaders["t"] = {1};
+  send_alone(f, "a", 1);
+  send_alone(f, "b", 2);
+  auto first = f.take();
+  auto second = f.take();
+  f.answer(first, {{code(kafka_error::not_leader_or_follower)}});
+  f.answer(second, {{code(kafka_error::unknown_producer_id), -1, -1, 0}});
+  CHECK(f.reports.empty());
+  f.advance(200ms);
+  for (std::int32_t seq = 0; seq < 2; ++seq) {
+    REQUIRE(f.produce.size() == 1);
+    auto call = f.take();
+    CHECK(call.batches[0].header.base_sequence == seq);
+    CHECK(call.batches[0].header.producer_epoch == 0);
+    f.answer(call, {{0, seq}});
+  }
+  REQUIRE(f.reports.size() == 2);
+  CHECK_FALSE(f.reports[0].error);
+  CHECK_FALSE(f.reports[1].error);
+  CHECK(f.init_requests.size() == 1);
+  CHECK(core.metrics().epoch_bumps == 0);
+}
+
+TEST_CASE("core: an acknowledgement that arrives late does not move the acknowledged sequence back") {
+  // Batch 0's answer is lost, batch 1 is acknowledged, then batch 0's retry
+  // is. Batch 2 is then refused as out of order: it is next in line after
+  // batch 1, so the broker lost our sequence and the batch fails.
+  producer_core core(test_config());
+  fake_cluster f(core);
+  f.leaders["t"] = {1};
+  send_alone(f, "a", 1);
+  send_alone(f, "b", 2);
+  auto lost = f.take();
+  (void)lost;
+  f.answer(f.take(), {{0, 1}});
+  f.advance(30000ms);  // batch 0's request times out
+  f.advance(200ms);
+  auto retry = f.take();
+  CHECK(retry.batches[0].header.base_sequence == 0);
+  f.answer(retry, {{code(kafka_error::duplicate_sequence_number), 0}});
+  REQUIRE(f.reports.size() == 2);
+  send_alone(f, "c", 3);
+  auto third = f.take();
+  CHECK(third.batches[0].header.base_sequence == 2);
+  f.answer(third, {{code(kafka_error::out_of_order_sequence_number)}});
+  REQUIRE(f.reports.size() == 3);
+  CHECK(f.reports[2].error == kerr(kafka_error::out_of_order_sequence_number));
+}
+
 TEST_CASE("core: UNKNOWN_PRODUCER_ID with our records still in the log fails the batch") {
   producer_core core(test_config());
   fake_cluster f(core);
