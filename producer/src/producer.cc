@@ -126,11 +126,12 @@ struct producer::impl {
 
   void send(const producer_record& record, delivery_callback callback, std::promise<record_metadata>* promise) {
     std::unique_lock lock(mutex);
-    const auto max_block = core.config().max_block;
-    const auto deadline = clock::now() + max_block;
+    // One clock read on the fast path: the deadline is only needed to wait.
+    auto at = clock::now();
+    std::optional<clock::time_point> deadline;
     for (;;) {
       if (closed) return refuse(lock, record, std::move(callback), promise, producer_errc::producer_closed);
-      const auto r = core.send(record, next_id, now());
+      const auto r = core.send(record, next_id, std::chrono::duration_cast<core_time>(at - origin));
       if (r.status == send_status::accepted) {
         pending_entry e;
         e.callback = std::move(callback);
@@ -148,9 +149,11 @@ struct producer::impl {
                                                                             : producer_errc::buffer_exhausted;
       wake();
       // From a callback the I/O thread cannot wait for itself.
-      if (on_io_thread() || clock::now() >= deadline)
+      if (!deadline) deadline = at + core.config().max_block;
+      if (on_io_thread() || clock::now() >= *deadline)
         return refuse(lock, record, std::move(callback), promise, timeout_error);
-      cv.wait_until(lock, deadline);  // then try once more, even after the deadline
+      cv.wait_until(lock, *deadline);  // then try once more, even after the deadline
+      at = clock::now();
     }
   }
 
