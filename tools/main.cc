@@ -18,6 +18,7 @@ constexpr command commands[] = {
     {"mock", "serve a mock Kafka cluster on loopback (prints its bootstrap list first)", kwire::tools::run_mock},
     {"decode", "print size-prefixed request or response frames as JSON lines", kwire::tools::run_decode},
     {"produce", "send standard input's lines to a topic, like kcat -P", kwire::tools::run_produce},
+    {"demo", "the card-payment case: 1,000,000 payments through faults on the embedded mock, checked", kwire::tools::run_demo},
     {"perf", "measure the producer's throughput and latency (embedded mock without --bootstrap)", kwire::tools::run_perf},
 };
 
