@@ -20,6 +20,7 @@ constexpr command commands[] = {
     {"produce", "send standard input's lines to a topic, like kcat -P", kwire::tools::run_produce},
     {"demo", "the card-payment case: 1,000,000 payments through faults on the embedded mock, checked", kwire::tools::run_demo},
     {"perf", "measure the producer's throughput and latency (embedded mock without --bootstrap)", kwire::tools::run_perf},
+    {"sim", "seeded fault-injection simulations of the producer against the mock, checked (JSON last)", kwire::tools::run_sim},
 };
 
 void usage(std::ostream& os) {

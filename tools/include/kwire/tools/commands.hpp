@@ -19,6 +19,9 @@ int run_produce(int argc, char** argv);
 /// `kwire perf --records N --record-size S [--bootstrap B]`: throughput and latency, JSON last.
 int run_perf(int argc, char** argv);
 
+/// `kwire sim --seed S --runs N [--trace]`: simulated runs under faults, each checked; JSON last.
+int run_sim(int argc, char** argv);
+
 /// `kwire demo`: card payments through injected faults on the embedded mock, read back and checked.
 int run_demo(int argc, char** argv);
 
