@@ -13,6 +13,8 @@
 
 #include "kwire/mockbroker/cluster.hpp"
 #include "kwire/mockbroker/fault_json.hpp"
+#include "kwire/mockbroker/http_api.hpp"
+#include "kwire/mockbroker/http_server.hpp"
 #include "kwire/mockbroker/tcp_server.hpp"
 #include "kwire/tools/commands.hpp"
 #include "kwire/tools/options.hpp"
@@ -22,7 +24,8 @@ namespace {
 
 constexpr const char* mock_usage =
     "usage: kwire mock [--brokers N] [--topic NAME:PARTITIONS[:REPLICAS]]... [--port P]\n"
-    "                  [--host ADDRESS] [--partitions N] [--seed S] [--faults FILE] [--quiet]\n"
+    "                  [--host ADDRESS] [--partitions N] [--seed S] [--faults FILE]\n"
+    "                  [--http HOST:PORT [--http-token TOKEN]] [--quiet]\n"
     "  Starts a mock Kafka cluster and prints its bootstrap list (host:port,...) as the\n"
     "  first line of standard output; serves until SIGINT or SIGTERM, or until standard\n"
     "  input closes, then exits 0.\n"
@@ -35,6 +38,9 @@ constexpr const char* mock_usage =
     "  --faults FILE      fault rules as JSON: one rule, an array of rules, or {\"faults\": [...]};\n"
     "                     e.g. {\"api\": \"Produce\", \"error\": \"NOT_LEADER_OR_FOLLOWER\", \"count\": 3}\n"
     "                     (the format is described in the README)\n"
+    "  --http HOST:PORT   serve the HTTP control API there (port 0: ephemeral) and print its\n"
+    "                     address as the second line of standard output; e.g. 127.0.0.1:0\n"
+    "  --http-token T     the API wants `Authorization: Bearer T` on every request\n"
     "  --quiet            do not log closed connections to standard error\n";
 
 volatile std::sig_atomic_t stop_requested = 0;
@@ -46,6 +52,48 @@ struct topic_spec {
   std::int16_t replicas = -1;
 };
 
+// --http: "HOST:PORT", "[IPv6]:PORT", ":PORT" or "PORT"; the host defaults to loopback.
+bool parse_http_address(const std::string& text, std::string& host, std::uint16_t& port) {
+  std::string port_text = text;
+  host = "127.0.0.1";
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find("]:");
+    if (close == std::string::npos) return false;
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else if (const auto colon = text.rfind(':'); colon != std::string::npos) {
+    if (colon > 0) host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  long long n = 0;
+  if (host.empty() || !parse_integer(port_text, 0, 65535, n)) return false;
+  port = static_cast<std::uint16_t>(n);
+  return true;
+}
+
+// Creates the --topic topics and adds the --faults rules: at start, and again
+// on a fresh cluster when the HTTP API resets it. "" or what went wrong.
+std::string apply_initial_state(mock::cluster& cluster, const std::vector<topic_spec>& topics,
+                                const std::vector<mock::fault_rule>& faults) {
+  for (const auto& t : topics) {
+    mock::topic_config tc;
+    tc.partitions = t.partitions;
+    if (t.replicas > 0) {
+      if (t.replicas > cluster.config().broker_count) {
+        return "--topic " + t.name + ": " + std::to_string(t.replicas) + " replicas but only " +
+               std::to_string(cluster.config().broker_count) + " brokers";
+      }
+      tc.replication_factor = t.replicas;
+    }
+    const auto err = cluster.create_topic(t.name, tc);
+    if (err != kafka_error::none) {
+      return "--topic " + t.name + ": " + std::string(kafka_error_name(static_cast<std::int16_t>(err)));
+    }
+  }
+  for (const auto& rule : faults) cluster.add_fault(rule);
+  return {};
+}
+
 }  // namespace
 
 int run_mock(int argc, char** argv) {
@@ -55,6 +103,9 @@ int run_mock(int argc, char** argv) {
   std::string host = "127.0.0.1";
   bool quiet = false;
   std::string faults_path;
+  bool http = false;
+  std::string http_host, http_token;
+  std::uint16_t http_port = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -116,6 +167,19 @@ int run_mock(int argc, char** argv) {
       topics.push_back(t);
     } else if (arg == "--faults") {
       faults_path = value();
+    } else if (arg == "--http") {
+      const auto v = value();
+      if (!parse_http_address(v, http_host, http_port)) {
+        std::cerr << "kwire mock: --http: '" << v << "' is not HOST:PORT (e.g. 127.0.0.1:0)\n";
+        return 2;
+      }
+      http = true;
+    } else if (arg == "--http-token") {
+      http_token = value();
+      if (http_token.empty()) {
+        std::cerr << "kwire mock: --http-token: the token is empty\n";
+        return 2;
+      }
     } else if (arg == "--quiet") {
       quiet = true;
     } else if (arg == "--help" || arg == "-h") {
@@ -127,24 +191,11 @@ int run_mock(int argc, char** argv) {
     }
   }
 
-  mock::cluster cluster(config);
-  for (const auto& t : topics) {
-    mock::topic_config tc;
-    tc.partitions = t.partitions;
-    if (t.replicas > 0) {
-      if (t.replicas > config.broker_count) {
-        std::cerr << "kwire mock: --topic " << t.name << ": " << t.replicas << " replicas but only "
-                  << config.broker_count << " brokers\n";
-        return 2;
-      }
-      tc.replication_factor = t.replicas;
-    }
-    const auto err = cluster.create_topic(t.name, tc);
-    if (err != kafka_error::none) {
-      std::cerr << "kwire mock: --topic " << t.name << ": " << kafka_error_name(static_cast<std::int16_t>(err)) << "\n";
-      return 2;
-    }
+  if (!http_token.empty() && !http) {
+    std::cerr << "kwire mock: --http-token needs --http\n";
+    return 2;
   }
+  std::vector<mock::fault_rule> initial_faults;
   if (!faults_path.empty()) {
     std::ifstream in(faults_path);
     if (!in) {
@@ -157,7 +208,12 @@ int run_mock(int argc, char** argv) {
       std::cerr << "kwire mock: --faults " << faults_path << ": " << parsed.error << "\n";
       return 2;
     }
-    for (auto& rule : parsed.rules) cluster.add_fault(std::move(rule));
+    initial_faults = std::move(parsed.rules);
+  }
+  mock::cluster cluster(config);
+  if (const auto error = apply_initial_state(cluster, topics, initial_faults); !error.empty()) {
+    std::cerr << "kwire mock: " << error << "\n";
+    return 2;
   }
   mock::tcp_server_options options;
   options.bind_host = host;
@@ -172,8 +228,26 @@ int run_mock(int argc, char** argv) {
     std::cerr << e.what() << "\n";
     return 1;
   }
+  // POST /reset rebuilds the cluster and applies the same topics and rules.
+  mock::control_api api([&topics, &initial_faults](mock::cluster& c) { apply_initial_state(c, topics, initial_faults); });
+  std::unique_ptr<mock::http_server> http_server;
+  if (http) {
+    mock::http_server_options http_options;
+    http_options.bind_host = http_host;
+    http_options.port = http_port;
+    http_options.token = http_token;
+    http_options.log = options.log;
+    try {
+      http_server = std::make_unique<mock::http_server>(*server, api, http_options);
+    } catch (const std::system_error& e) {
+      std::cerr << e.what() << "\n";
+      return 1;
+    }
+  }
   server->start();
+  if (http_server) http_server->start();
   std::cout << server->bootstrap_servers() << std::endl;
+  if (http_server) std::cout << http_server->address() << std::endl;
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -192,6 +266,7 @@ int run_mock(int argc, char** argv) {
       stdin_open = false;
     }
   }
+  if (http_server) http_server->stop();  // first: it reaches the cluster through the TCP front
   server->stop();
   return 0;
 }

@@ -330,7 +330,7 @@ bool names_topic(const any_message& m, const std::string& topic, const std::opti
 }
 
 bool passes(const logged_request& e, const request_log_filter& f, const std::optional<uuid>& topic_id) {
-  if (e.sequence < f.since) return false;
+  if (f.since && e.sequence < *f.since) return false;
   if (f.broker && e.broker_id != *f.broker) return false;
   if (f.api_key && e.header.api_key != *f.api_key) return false;
   if (f.topic && (e.request.empty() || !names_topic(e.request, *f.topic, topic_id))) return false;
@@ -617,7 +617,9 @@ std::string parse_request_log_query(std::string_view query, request_log_filter& 
     } else if (key == "topic") {
       filter.topic = value;
     } else if (key == "since") {
-      if (!parse_number<std::uint64_t>(value, 0, UINT64_MAX, filter.since)) return bad("is not a sequence number");
+      std::uint64_t since = 0;
+      if (!parse_number<std::uint64_t>(value, 0, UINT64_MAX, since)) return bad("is not a sequence number");
+      filter.since = since;
     } else if (key == "limit") {
       if (!parse_number<std::size_t>(value, 1, max_page, limit)) {
         return bad("is not a number from 1 to " + std::to_string(max_page));
@@ -673,7 +675,7 @@ std::vector<std::string> control_api::read_request_log(const cluster& c, request
     // or a cleared log, from the start of the new log.
     const bool fresh = !cursor.started;
     cursor = {0, generation_, true, false};
-    if (fresh && filter.since > 0) cursor.next_sequence = filter.since;
+    if (fresh && filter.since) cursor.next_sequence = *filter.since;
     else if (fresh && !log.empty()) cursor.next_sequence = log.back().sequence + 1;
     else cursor.resync = true;
   }
@@ -745,14 +747,19 @@ http_reply control_api::handle(cluster& c, std::string_view method, std::string_
     for (const auto& e : c.request_log())
       if (passes(e, filter, topic_id)) matches.push_back(&e);
     // With `since`, the first `limit` from there (paging forward); without, the newest.
-    const std::size_t skip = matches.size() > limit && filter.since == 0 ? matches.size() - limit : 0;
+    const std::size_t skip = matches.size() > limit && !filter.since ? matches.size() - limit : 0;
     std::string out = "{\"requests\":[";
     std::size_t shown = 0;
     for (std::size_t i = skip; i < matches.size() && shown < limit; ++i, ++shown) {
       if (shown) out += ',';
       out += request_log_entry_json(*matches[i], filter.payloads);
     }
-    const std::uint64_t next = shown ? matches[skip + shown - 1]->sequence + 1 : filter.since;
+    // Where the next page starts: after the last shown if the page is full,
+    // else after everything logged so far.
+    const auto& log = c.request_log();
+    std::uint64_t next = filter.since.value_or(0);
+    if (shown == limit) next = matches[skip + shown - 1]->sequence + 1;
+    else if (!log.empty()) next = std::max(next, log.back().sequence + 1);
     out += "],\"next_since\":" + std::to_string(next) + "}";
     return {200, std::move(out)};
   }

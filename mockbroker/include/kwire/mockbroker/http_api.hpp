@@ -59,7 +59,7 @@ struct request_log_filter {
   /// Entries whose request names this topic (by name or by topic id).
   std::optional<std::string> topic;
   /// Entries with a sequence number at or after this one.
-  std::uint64_t since = 0;
+  std::optional<std::uint64_t> since;
   /// Show record keys, values and header values; off: {"redacted": SIZE}.
   bool payloads = true;
 };
@@ -98,7 +98,7 @@ class control_api {
 
   /// The log entries after `cursor` that pass `filter`, one JSON object each,
   /// at most `max_entries`; advances the cursor. A reader that starts
-  /// (`started` false) with filter.since 0 gets only entries logged from then
+  /// (`started` false) without filter.since gets only entries logged from then
   /// on. If entries the cursor wanted have left the bounded log, the first
   /// string is {"missed": N}.
   std::vector<std::string> read_request_log(const cluster& c, request_log_cursor& cursor,
