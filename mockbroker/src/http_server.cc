@@ -196,11 +196,29 @@ struct http_server::impl::http_session : connection, std::enable_shared_from_thi
   std::size_t drained = 0;
   bool closed = false;
 
+  // The header first: a client that sent `Expect: 100-continue` (curl does
+  // for bodies above 1 KiB) waits for a 100 before it sends the body.
   void read() {
     parser.emplace();
     parser->body_limit(server.options.max_body_size);
     parser->header_limit(max_header_size);
     stream.expires_after(idle_timeout);
+    http::async_read_header(stream, buffer, *parser, [self = shared_from_this()](error_code ec, std::size_t) {
+      if (ec || self->closed) return self->on_read(ec);
+      if (beast::iequals(self->parser->get()[http::field::expect], "100-continue")) return self->send_continue();
+      self->read_body();
+    });
+  }
+
+  void send_continue() {
+    auto note = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+    http::async_write(stream, *note, [self = shared_from_this(), note](error_code ec, std::size_t) {
+      if (ec || self->closed) return self->close();
+      self->read_body();
+    });
+  }
+
+  void read_body() {
     http::async_read(stream, buffer, *parser, [self = shared_from_this()](error_code ec, std::size_t) {
       self->on_read(ec);
     });

@@ -644,6 +644,12 @@ TEST_CASE("http: oversized bodies, oversized headers and bytes that are not HTTP
   raw = raw_exchange(m.port(), std::string("\0\0\0\x10\xff\xfe", 6));
   CHECK(raw.rfind("HTTP/1.1 400", 0) == 0);
 
+  // A client that waits for 100 Continue (as curl does for bodies above 1 KiB) gets it.
+  const std::string body = R"({"api": "Fetch", "delay_ms": 1})";
+  raw = raw_exchange(m.port(), "POST /faults HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " +
+                                   std::to_string(body.size()) + "\r\n\r\n" + body);
+  CHECK(raw.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created", 0) == 0);
+
   // A body that is not UTF-8 gets a JSON error that is.
   a = m.post("/topics", "{\"name\": \"\xff\"}");
   CHECK(a.status == 400);
