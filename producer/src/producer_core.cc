@@ -62,6 +62,7 @@ struct partition_state {
   std::int32_t leader = -1;
   std::int32_t leader_epoch = -1;
   int in_flight = 0;
+  std::int32_t in_flight_broker = -1;  // where the batches in flight went (all to one broker)
   std::set<std::int32_t> in_flight_sequences;
   std::int32_t next_sequence = 0;
   std::int32_t last_acked_sequence = -1;
@@ -78,6 +79,7 @@ struct in_flight_request {
   std::int16_t api_key = 0;
   std::int16_t api_version = 0;
   core_time sent{};
+  std::uint64_t order = 0;  // send order on its connection
   std::vector<std::unique_ptr<producer_batch>> batches;  // Produce only
 };
 
@@ -96,6 +98,7 @@ struct broker_state {
   std::int16_t metadata_version = -1;
   std::int16_t init_pid_version = -1;
   int produce_in_flight = 0;
+  std::uint64_t requests_sent = 0;
 };
 
 enum class pid_state { none, requesting, ready, fatal };
@@ -213,6 +216,7 @@ struct producer_core::state {
     r.api_key = Message::api_key;
     r.api_version = version;
     r.sent = now;
+    r.order = b.requests_sent++;
     r.batches = std::move(batches);
     b.in_flight.emplace(correlation, std::move(r));
   }
@@ -488,6 +492,13 @@ struct producer_core::state {
     if (!correlation) return drop(b, now);
     auto it = b.in_flight.find(*correlation);
     if (it == b.in_flight.end()) return drop(b, now);  // Java closes the connection on a mismatch too
+    // A broker answers a connection's requests in order. An answer that
+    // overtakes an older request means the older one's answer was lost: as
+    // Java's client, close the connection, so that every request on it is
+    // retried in order rather than a later batch acknowledged before an
+    // earlier one is resolved.
+    for (const auto& [other, r] : b.in_flight)
+      if (r.order < it->second.order) return drop(b, now);
     in_flight_request req = std::move(it->second);
     b.in_flight.erase(it);
     ++metrics.requests;
@@ -632,8 +643,14 @@ struct producer_core::state {
   }
 
   // May the front batch of `p` go now, as far as ordering is concerned?
-  bool partition_sendable(const partition_state& p) const {
+  bool partition_sendable(const partition_state& p, const broker_state& b) const {
     if (idempotent) {
+      // All of a partition's batches in flight go to one broker, whose
+      // answers come in order: after a leader move, the new leader gets
+      // nothing until the old one has answered (or its connection is lost).
+      // So no batch is acknowledged while an earlier one is unresolved, and
+      // a retried batch is always among the last five the broker keeps.
+      if (p.in_flight > 0 && p.in_flight_broker != b.id) return false;
       if (p.in_flight >= std::min(max_in_flight_per_partition_idempotent, config.max_in_flight_requests_per_connection))
         return false;
       const producer_batch& front = *p.queue.batches.front();
@@ -701,7 +718,7 @@ struct producer_core::state {
     std::vector<std::unique_ptr<producer_batch>> batches;
     std::size_t size = 0;
     for (partition_state* p : parts) {
-      if (p->queue.batches.empty() || !accumulator.ready(p->queue, now, flushing) || !partition_sendable(*p)) continue;
+      if (p->queue.batches.empty() || !accumulator.ready(p->queue, now, flushing) || !partition_sendable(*p, b)) continue;
       producer_batch& front = *p->queue.batches.front();
       if (!front.closed) {
         if (!front.close()) {
@@ -725,6 +742,7 @@ struct producer_core::state {
       }
       ++batch->attempts;
       ++p->in_flight;
+      p->in_flight_broker = b.id;
       size += batch->encoded.size();
       ++metrics.batches_sent;
       metrics.batch_bytes_total += batch->encoded.size();

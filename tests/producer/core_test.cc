@@ -299,30 +299,82 @@ TEST_CASE("core: UNKNOWN_PRODUCER_ID behind a refused first batch is retried, no
   CHECK(core.metrics().epoch_bumps == 0);
 }
 
-TEST_CASE("core: an acknowledgement that arrives late does not move the acknowledged sequence back") {
-  // Batch 0's answer is lost, batch 1 is acknowledged, then batch 0's retry
-  // is. Batch 2 is then refused as out of order: it is next in line after
-  // batch 1, so the broker lost our sequence and the batch fails.
+TEST_CASE("core: an answer that overtakes an older request closes the connection; both are retried in order") {
+  // The first request's answer is lost (the broker wrote the batch); the
+  // second's arrives. As Java's client, the connection is closed: every
+  // request on it is retried, in sequence order, one at a time.
   producer_core core(test_config());
   fake_cluster f(core);
   f.leaders["t"] = {1};
   send_alone(f, "a", 1);
   send_alone(f, "b", 2);
   auto lost = f.take();
-  (void)lost;
-  f.answer(f.take(), {{0, 1}});
-  f.advance(30000ms);  // batch 0's request times out
+  auto second = f.take();
+  f.answer(second, {{0, 1}});
+  REQUIRE(f.disconnects == std::vector<std::int32_t>{1});
+  CHECK(f.reports.empty());
   f.advance(200ms);
-  auto retry = f.take();
-  CHECK(retry.batches[0].header.base_sequence == 0);
-  f.answer(retry, {{code(kafka_error::duplicate_sequence_number), 0}});
+  for (std::int32_t seq = 0; seq < 2; ++seq) {
+    REQUIRE(f.produce.size() == 1);
+    auto retry = f.take();
+    CHECK(retry.batches[0].header.base_sequence == seq);
+    CHECK(retry.batches[0].header.producer_epoch == 0);
+    f.answer(retry, {{code(kafka_error::duplicate_sequence_number), seq}});
+  }
   REQUIRE(f.reports.size() == 2);
-  send_alone(f, "c", 3);
-  auto third = f.take();
-  CHECK(third.batches[0].header.base_sequence == 2);
-  f.answer(third, {{code(kafka_error::out_of_order_sequence_number)}});
+  CHECK(f.reports[0].record_id == 1);
+  CHECK(f.reports[0].offset == 0);
+  CHECK(f.reports[1].record_id == 2);
+  CHECK(f.reports[1].offset == 1);
+  CHECK(core.metrics().epoch_bumps == 0);
+}
+
+TEST_CASE("core: after a leader move, nothing goes to the new leader while the old one has batches out") {
+  producer_core core(test_config());
+  fake_cluster f(core);
+  f.leaders["t"] = {1, 2};
+  auto send_to = [&](std::int32_t partition, const std::string& value, std::uint64_t id) {
+    REQUIRE(f.send("t", std::nullopt, value, id, partition).status == send_status::accepted);
+    f.step();
+  };
+  send_to(0, "a", 1);
+  auto a_at_old = f.take();  // left unanswered for now
+  CHECK(a_at_old.broker == 1);
+  send_to(1, "c", 3);
+  auto c_at_old = f.take();
+  CHECK(c_at_old.broker == 2);
+  // The leaders swap; broker 2's refusal of "c" makes the producer learn it.
+  f.leaders["t"] = {2, 1};
+  f.answer(c_at_old, {{code(kafka_error::not_leader_or_follower)}});
+  send_to(0, "b", 2);
+  f.advance(200ms);
+  // "c" goes to its new leader; "b" waits: "a" is still out at broker 1.
+  REQUIRE(f.produce.size() == 1);
+  auto c_retry = f.take();
+  CHECK(c_retry.broker == 1);
+  CHECK(c_retry.batches[0].values == std::vector<std::string>{"c"});
+  f.advance(200ms);
+  CHECK(f.produce.empty());
+  // Broker 1 answers "a" (not the leader any more), then "c". Now "a" goes
+  // to broker 2, then "b".
+  f.answer(a_at_old, {{code(kafka_error::not_leader_or_follower)}});
+  f.answer(c_retry, {{0, 0}});
+  f.advance(200ms);
+  // Both to broker 2, "a" first: pipelined in sequence order on one connection.
+  REQUIRE(f.produce.size() == 2);
+  auto a_retry = f.take();
+  CHECK(a_retry.broker == 2);
+  CHECK(a_retry.batches[0].values == std::vector<std::string>{"a"});
+  CHECK(a_retry.batches[0].header.base_sequence == 0);
+  f.answer(a_retry, {{0, 0}});
+  auto b_call = f.take();
+  CHECK(b_call.broker == 2);
+  CHECK(b_call.batches[0].values == std::vector<std::string>{"b"});
+  CHECK(b_call.batches[0].header.base_sequence == 1);
+  f.answer(b_call, {{0, 1}});
   REQUIRE(f.reports.size() == 3);
-  CHECK(f.reports[2].error == kerr(kafka_error::out_of_order_sequence_number));
+  for (const auto& r : f.reports) CHECK_FALSE(r.error);
+  CHECK(f.disconnects.empty());
 }
 
 TEST_CASE("core: UNKNOWN_PRODUCER_ID with our records still in the log fails the batch") {
