@@ -121,7 +121,10 @@ struct http_server::impl::stream_session : connection, std::enable_shared_from_t
   bool closed = false;
 
   void run() {
-    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    // A reader that only listens stays connected: pings count as its activity.
+    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    timeouts.keep_alive_pings = true;
+    ws.set_option(timeouts);
     ws.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "kwire-mock"); }));
     ws.read_message_max(64 * 1024);
