@@ -141,7 +141,7 @@ std::string scenario::describe() const {
 }
 
 scenario make_scenario(std::uint64_t seed, const scenario_options& options) {
-  random rng(seed);
+  random_source rng(seed);
   scenario s;
   s.seed = seed;
   std::uint64_t derive = seed ^ 0x6b7769726573131ULL;  // "kwires11"

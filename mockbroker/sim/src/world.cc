@@ -74,11 +74,15 @@ std::string produce_summary(const produce_response& r) {
   return out;
 }
 
-std::string message_text(const any_message& m, std::int16_t version) {
+}  // namespace
+
+std::string describe_message(const any_message& m, std::int16_t version) {
   if (const auto* req = m.as<produce_request>()) return produce_summary(*req);
   if (const auto* resp = m.as<produce_response>()) return produce_summary(*resp);
   return to_json(m, version);
 }
+
+namespace {
 
 }  // namespace
 
@@ -258,6 +262,10 @@ struct world::impl {
       return;
     }
     connection& c = connections.at(it->second);
+    if (unreachable.count(c.broker)) {
+      ++stats.dropped_frames;
+      return;
+    }
     const ms arrival = std::max(now + link_latency(c.broker), c.last_to_server);
     c.last_to_server = arrival;
     event e;
@@ -375,7 +383,7 @@ struct world::impl {
         break;
       case kind::to_client: {
         connection& c = connections.at(e.connection);
-        if (c.cut || !c.client_open) {
+        if (c.cut || !c.client_open || unreachable.count(c.broker)) {
           ++stats.dropped_frames;
           break;
         }
@@ -392,14 +400,15 @@ struct world::impl {
       }
       case kind::close_notice: {
         connection& c = connections.at(e.connection);
-        if (!c.cut) lose_connection(c, "closed by the broker");
+        if (!c.cut && !unreachable.count(c.broker)) lose_connection(c, "closed by the broker");
         break;
       }
     }
   }
 
   void to_server(connection& c, const std::vector<std::uint8_t>& bytes) {
-    if (c.cut || c.server_closed || (c.server_close_at && now >= *c.server_close_at) || bytes.size() < 4) {
+    if (c.cut || c.server_closed || (c.server_close_at && now >= *c.server_close_at) || bytes.size() < 4 ||
+        unreachable.count(c.broker)) {
       ++stats.dropped_frames;
       return;
     }
@@ -452,14 +461,14 @@ struct world::impl {
       const std::string_view name = entry.header.api_key >= 0 && !entry.request.empty() ? entry.request.ops().name : "?";
       line += " #" + std::to_string(entry.sequence) + " " + std::string(name) + " v" +
               std::to_string(entry.header.api_version) + " corr " + std::to_string(entry.header.correlation_id);
-      if (!entry.request.empty()) line += " " + message_text(entry.request, entry.header.api_version);
+      if (!entry.request.empty()) line += " " + describe_message(entry.request, entry.header.api_version);
       trace(line);
       for (const auto& f : r.faults) trace("   fault fired: rule " + std::to_string(f.id) + " " + std::string(mock::fault_kind_name(f.kind)));
       if (r.close_before_response) {
         trace("   broker closes the connection: " + r.close_reason);
       } else if (!entry.response.empty()) {
         trace("   <- at " + format_time(ceil_ms(r.send_at.time_since_epoch()) - ms(options.epoch_ms)) + " " +
-              message_text(entry.response, entry.header.api_version) +
+              describe_message(entry.response, entry.header.api_version) +
               (r.close_after_response ? " then close: " + r.close_reason : std::string()));
       } else {
         trace(std::string("   no response") + (r.close_after_response ? ", then close: " + r.close_reason : std::string()));

@@ -21,9 +21,9 @@ constexpr std::uint64_t splitmix64(std::uint64_t& state) noexcept {
 
 /// xoshiro256** (Blackman and Vigna): small, fast, and good enough for
 /// choosing faults. Same seed, same sequence, on every platform.
-class random {
+class random_source {
  public:
-  explicit constexpr random(std::uint64_t seed) noexcept {
+  explicit constexpr random_source(std::uint64_t seed) noexcept {
     std::uint64_t sm = seed;
     for (auto& word : s_) word = splitmix64(sm);
   }

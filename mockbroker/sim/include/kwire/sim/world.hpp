@@ -133,8 +133,10 @@ class world {
   bool cut_connection(std::int32_t producer_broker_id);
   /// Cuts every connection the producer has to a cluster broker.
   std::size_t cut_connections_to(std::int32_t cluster_broker_id);
-  /// While partitioned, connection attempts to the broker fail (existing
-  /// connections are not touched: cut them too for a full partition).
+  /// A silent partition: while set, connection attempts to the broker fail
+  /// and bytes either way on existing connections vanish without a close,
+  /// as when a host dies without sending a reset (the producer finds out
+  /// only through request.timeout.ms).
   void set_unreachable(std::int32_t cluster_broker_id, bool unreachable);
   const network_stats& network() const noexcept;
 
@@ -164,6 +166,11 @@ class world {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+/// A message as the trace shows it: Produce requests and responses in one
+/// line (partition, producer id, epoch, sequences, record ids, offsets),
+/// anything else as JSON.
+std::string describe_message(const any_message& message, std::int16_t version);
 
 /// "12.345s" for a virtual time, as the trace prints it.
 std::string format_time(ms t);
