@@ -265,6 +265,10 @@ struct producer_core::state {
   void retry_or_fail(partition_state& p, std::unique_ptr<producer_batch> batch, std::int16_t code,
                      std::int64_t log_start_offset, core_time now) {
     batch->last_error = code;
+    // These are sent after the leader appended the batch: it may be in the
+    // log, so it must not be re-sequenced under a new epoch.
+    if (code == err(kafka_error::not_enough_replicas_after_append) || code == err(kafka_error::request_timed_out))
+      batch->maybe_written = true;
     const std::error_code as_error = make_error_code(static_cast<kafka_error>(code));
     bool retriable = is_retriable(code);
     if (idempotent && code == err(kafka_error::out_of_order_sequence_number)) {

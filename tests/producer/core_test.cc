@@ -441,6 +441,31 @@ TEST_CASE("core: an epoch bump fails a batch that may have been written") {
   CHECK(core.buffered_bytes() == 0);
 }
 
+TEST_CASE("core: NOT_ENOUGH_REPLICAS_AFTER_APPEND means written: not re-sequenced under a new epoch") {
+  // Found by kwire sim (seed 1922): the batch was appended, the answer was an
+  // error sent after the append, another partition's failure bumped the
+  // epoch, and the batch went again under the new epoch at sequence 0: a
+  // duplicate. It must fail instead (it may be in the log).
+  producer_core core(test_config());
+  fake_cluster f(core);
+  f.leaders["t"] = {1, 1};
+  REQUIRE(f.send("t", std::nullopt, "a", 1, 0).status == send_status::accepted);
+  REQUIRE(f.send("t", std::nullopt, "b", 2, 1).status == send_status::accepted);
+  f.step();
+  auto call = f.take();
+  REQUIRE(call.batches.size() == 2);
+  f.answer(call, {{code(kafka_error::not_enough_replicas_after_append)}, {code(kafka_error::message_too_large)}});
+  // The epoch bump follows at once (nothing else is in flight).
+  REQUIRE(core.producer_epoch() == 1);
+  REQUIRE(f.reports.size() == 2);
+  CHECK(f.reports[0].record_id == 2);
+  CHECK(f.reports[0].error == kerr(kafka_error::message_too_large));
+  CHECK(f.reports[1].record_id == 1);
+  CHECK(f.reports[1].error == make_error_code(producer_errc::unresolved_sequence));
+  f.advance(200ms);
+  CHECK(f.produce.empty());
+}
+
 TEST_CASE("core: delivery.timeout.ms fails queued records whose leader is unreachable") {
   producer_config c = test_config();
   c.request_timeout = 1000ms;
