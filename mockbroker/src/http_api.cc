@@ -602,7 +602,10 @@ std::string parse_request_log_query(std::string_view query, request_log_filter& 
   if (!t.error.empty()) return t.error;
   if (auto e = check_query(t, {"broker", "api", "topic", "since", "limit", "payloads"}); !e.empty()) return e;
   limit = 0;
-  for (const auto& [key, value] : t.query) {
+  for (const auto& parameter : t.query) {
+    // Named, not structured bindings: clang 14 cannot capture those in a lambda.
+    const std::string& key = parameter.first;
+    const std::string& value = parameter.second;
     const auto bad = [&](std::string_view why) {
       return "query parameter '" + key + "': '" + to_valid_utf8(value) + "' " + std::string(why);
     };
