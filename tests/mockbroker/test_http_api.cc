@@ -704,3 +704,33 @@ TEST_CASE("http: control_api answers without sockets", "[http]") {
     }
   }
 }
+
+TEST_CASE("http: every truncation of a valid body is refused and changes nothing", "[http]") {
+  struct route {
+    const char* method;
+    const char* target;
+    std::string body;
+  };
+  const std::vector<route> routes = {
+      {"POST", "/topics", R"({"name": "cut", "partitions": 2, "assignments": [[1, 2], [2, 3]]})"},
+      {"PUT", "/topics/payments/partitions/0/leader", R"({"broker": 2})"},
+      {"PUT", "/topics/payments/partitions/0/isr", R"({"isr": [1, 2]})"},
+      {"PUT", "/brokers/3", R"({"up": false, "latency_ms": 10})"},
+      {"POST", "/faults", R"({"faults": [{"api": "Produce", "error": "NOT_LEADER_OR_FOLLOWER", "count": 3}]})"},
+  };
+  for (const auto& r : routes) {
+    kwire::mock::cluster c;
+    kwire::mock::control_api api(create_payments);
+    create_payments(c);
+    const auto before = api.handle(c, "GET", "/cluster", "").body;
+    for (std::size_t cut = 0; cut < r.body.size(); ++cut) {
+      INFO(r.method << " " << r.target << " with " << r.body.substr(0, cut));
+      const auto reply = api.handle(c, r.method, r.target, r.body.substr(0, cut));
+      CHECK(reply.status == 400);
+      CHECK(api.handle(c, "GET", "/cluster", "").body == before);
+      CHECK(c.faults().empty());
+    }
+    INFO(r.method << " " << r.target);
+    CHECK(api.handle(c, r.method, r.target, r.body).status < 300);
+  }
+}
