@@ -217,6 +217,10 @@ config_result parse_producer_config(const std::map<std::string, std::string>& se
       {"receive.buffer.bytes", int32_key(c.receive_buffer_bytes, -1)},
   };
   for (const auto& [key, value] : settings) {
+    if (key == "interceptor.classes" || key == "key.serializer" || key == "value.serializer")
+      return fail(std::move(c), key, value,
+                  "classes cannot be named in C++: set producer_config::interceptors, or use "
+                  "kwire::typed_producer with serializers (kwire/producer/serializer.hpp)");
     std::string lookup = key == "partitioner.class" ? "partitioner" : key;
     const auto it = keys.find(lookup);
     if (it == keys.end()) return fail(std::move(c), key, value, "unknown configuration key");

@@ -7,6 +7,8 @@
 // report), and arms one timer on next_deadline().
 #include "kwire/producer/producer.hpp"
 
+#include "kwire/producer/interceptor.hpp"
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -60,7 +62,14 @@ struct ready_report {
   std::optional<std::promise<record_metadata>> promise;
 };
 
-void hand_over(ready_report& r) {
+void hand_over(ready_report& r, const std::vector<std::shared_ptr<producer_interceptor>>& interceptors) {
+  for (const auto& i : interceptors) {
+    try {
+      i->on_acknowledgement(r.metadata, r.error);
+    } catch (...) {
+      // As Java: an interceptor's exception is not the record's problem.
+    }
+  }
   if (r.callback) {
     try {
       r.callback(r.metadata, r.error);
@@ -96,6 +105,7 @@ struct connection {
 struct producer::impl {
   impl(producer_config config, core_options options)
       : origin(clock::now()),
+        interceptors(config.interceptors),
         core(std::move(config), with_wall_clock(options)),
         timer(ioc),
         work(asio::make_work_guard(ioc)) {
@@ -124,7 +134,22 @@ struct producer::impl {
 
   // ---- sending (any thread) ----
 
-  void send(const producer_record& record, delivery_callback callback, std::promise<record_metadata>* promise) {
+  void send(const producer_record& given, delivery_callback callback, std::promise<record_metadata>* promise) {
+    // Interceptors first, outside the lock (they may change the record).
+    const producer_record* chosen = &given;
+    std::optional<producer_record> changed;
+    if (!interceptors.empty()) {
+      changed.emplace(given);
+      for (const auto& i : interceptors) {
+        try {
+          i->on_send(*changed);
+        } catch (...) {
+          // As Java: the record goes on as the interceptors before this one left it.
+        }
+      }
+      chosen = &*changed;
+    }
+    const producer_record& record = *chosen;
     std::unique_lock lock(mutex);
     // One clock read on the fast path: the deadline is only needed to wait.
     auto at = clock::now();
@@ -168,7 +193,7 @@ struct producer::impl {
     r.error = error;
     r.callback = std::move(callback);
     if (promise) r.promise.emplace(std::move(*promise));
-    hand_over(r);
+    hand_over(r, interceptors);
   }
 
   // Waits (lock held) until every record with an id below `target` has been
@@ -207,7 +232,7 @@ struct producer::impl {
     for (auto id : out.disconnects) close_broker(id);
     for (auto& c : out.connects) open(c);
     for (auto& f : out.frames) write(f.broker_id, std::move(f.bytes));
-    for (auto& r : ready) hand_over(r);
+    for (auto& r : ready) hand_over(r, interceptors);
     {
       std::lock_guard lock(mutex);
       pumps_finished = generation;
@@ -386,6 +411,7 @@ struct producer::impl {
   }
 
   const clock::time_point origin;
+  const std::vector<std::shared_ptr<producer_interceptor>> interceptors;  // before core: copied from its config
   mutable std::mutex mutex;
   std::condition_variable cv;
   producer_core core;  // guarded by mutex

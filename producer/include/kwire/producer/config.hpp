@@ -15,6 +15,7 @@
 namespace kwire {
 
 class partitioner;
+class producer_interceptor;
 
 /// One bootstrap address, "host:port" (IPv6 as "[::1]:9092").
 struct broker_address {
@@ -58,6 +59,9 @@ struct producer_config {
   std::shared_ptr<kwire::partitioner> custom_partitioner;
   std::int32_t send_buffer_bytes = 131072;    ///< SO_SNDBUF for the shell; -1: OS default
   std::int32_t receive_buffer_bytes = 32768;  ///< SO_RCVBUF for the shell; -1: OS default
+  /// Java's interceptor.classes: called in this order by kwire::producer
+  /// (see interceptor.hpp). The core ignores them.
+  std::vector<std::shared_ptr<producer_interceptor>> interceptors;
 };
 
 /// Why a configuration was refused: the key, the value given, and the rule.
