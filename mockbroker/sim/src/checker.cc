@@ -93,6 +93,9 @@ check_result check_run(world& w, const check_expectations& expect) {
       continue;
     }
     if (r.reports > 1) continue;  // already a shell_contract violation
+    if (r.accepted_at && r.reported_at > *r.accepted_at + expect.delivery_timeout + expect.report_slack)
+      add("late_report", r.id,
+          rname(r) + " accepted at " + format_time(*r.accepted_at) + " was reported only at " + format_time(r.reported_at));
     if (r.refused_at_send) {
       ++out.refused;
       if (n) add("refused_but_written", r.id, rname(r) + " was refused by send() yet is in the log");

@@ -101,6 +101,7 @@ check_expectations scenario::expectations() const {
   e.max_in_flight = producer.max_in_flight_requests_per_connection;
   e.finite_retries = producer.retries != 2147483647;
   e.delivery_timeout = producer.delivery_timeout;
+  e.report_slack = producer.request_timeout + producer.retry_backoff_max + ms(1000);
   for (const auto& f : faults) {
     if (f.error && !is_retriable(f.error) &&
         (f.type == fault_type::produce_fatal_error || f.type == fault_type::sequence_error ||

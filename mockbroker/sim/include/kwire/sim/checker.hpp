@@ -5,7 +5,8 @@
 // - always (acks >= 1): an acknowledged record is in the log, at the offset
 //   and partition its report gave; every record is reported exactly once;
 //   a record is not failed before delivery.timeout.ms (measured from the
-//   oldest record failed with it) unless an error justified it.
+//   oldest record failed with it) unless an error justified it, and is
+//   reported by delivery.timeout.ms + report_slack after it was accepted.
 // - idempotence (acks=all): no record is in the log twice; the records of a
 //   partition are in the log in the order they were sent; a failed record is
 //   absent or present once.
@@ -36,6 +37,10 @@ struct check_expectations {
   std::int32_t max_in_flight = 5;
   bool finite_retries = false;
   ms delivery_timeout{120000};
+  /// A record reported later than delivery.timeout.ms + this after it was
+  /// accepted is a `late_report` (a request in flight at the deadline may
+  /// finish first: request.timeout.ms plus backoff and a round trip is fair).
+  ms report_slack{31000};
   /// Kafka error codes the schedule may legitimately fail records with (the
   /// injected non-retriable ones; with finite retries the retriable ones too).
   std::set<std::int16_t> allowed_errors;
