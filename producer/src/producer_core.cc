@@ -99,6 +99,7 @@ struct broker_state {
   std::int16_t init_pid_version = -1;
   int produce_in_flight = 0;
   std::uint64_t requests_sent = 0;
+  int failures = 0;  // connections lost since the last one that became ready
 };
 
 enum class pid_state { none, requesting, ready, fatal };
@@ -315,7 +316,12 @@ struct producer_core::state {
     b.state = conn_state::disconnected;
     b.splitter = frame_splitter{};
     b.produce_in_flight = 0;
-    b.reconnect_after = now + config.retry_backoff;
+    // Reconnects back off exponentially, from retry.backoff.ms to
+    // retry.backoff.max.ms, so that a broker that keeps refusing is not
+    // hammered (Java: reconnect.backoff.ms to reconnect.backoff.max.ms).
+    const int doublings = std::min(b.failures++, 16);
+    b.reconnect_after = now + std::min(config.retry_backoff * (std::int64_t{1} << doublings),
+                                       std::max(config.retry_backoff, config.retry_backoff_max));
     metadata_wanted = true;
     for (auto& [correlation, request] : lost) {
       (void)correlation;
@@ -343,7 +349,20 @@ struct producer_core::state {
                        core_time now) {
     auto decoded = decode_response(payload, api_versions_request::api_key, version);
     if (!decoded && version != 0) decoded = decode_response(payload, api_versions_request::api_key, 0);
-    if (!decoded) return drop(b, now);
+    if (!decoded) {
+      // A broker that does not know our version may answer in a shape valid
+      // in no version (librdkafka 2.0's mock does). Its first field is still
+      // the error code: UNSUPPORTED_VERSION means "ask again with v0", which
+      // is what Java's client and librdkafka do.
+      if (version != 0 && payload.size() >= 6) {
+        const auto code = static_cast<std::int16_t>((payload[4] << 8) | payload[5]);
+        if (code == err(kafka_error::unsupported_version)) {
+          send_request(b, api_versions_request{}, 0, now);
+          return;
+        }
+      }
+      return drop(b, now);
+    }
     const auto* body = decoded->body.as<api_versions_response>();
     if (body->error_code == err(kafka_error::unsupported_version) && version != 0) {
       send_request(b, api_versions_request{}, 0, now);
@@ -364,6 +383,7 @@ struct producer_core::state {
     b.init_pid_version = pick(init_producer_id_request::api_key, 0, init_producer_id_request::max_version);
     if (b.produce_version < 0 || b.metadata_version < 0) return drop(b, now);
     b.state = conn_state::ready;
+    b.failures = 0;
   }
 
   void drop(broker_state& b, core_time now) {
@@ -431,16 +451,21 @@ struct producer_core::state {
             fail_batch(accumulator.take_front(p->queue), make_error_code(static_cast<kafka_error>(r.error_code)));
       return;
     }
+    start_epoch(r.producer_id, r.producer_epoch);
+  }
+
+  // A producer id and epoch to use from now on. When one was in use before,
+  // every partition restarts at sequence 0: batches that were never written
+  // get new sequences in their queue order when drained; a batch that may
+  // have been written under the old epoch cannot be sent again without
+  // risking a duplicate, so it fails.
+  void start_epoch(std::int64_t id, std::int16_t epoch) {
     const bool bump = producer_id >= 0;
-    producer_id = r.producer_id;
-    producer_epoch = r.producer_epoch;
+    producer_id = id;
+    producer_epoch = epoch;
     pid = pid_state::ready;
     if (!bump) return;
     ++metrics.epoch_bumps;
-    // A new epoch starts every partition at sequence 0. Batches that were
-    // never written get new sequences in their queue order when drained;
-    // a batch that may have been written under the old epoch cannot be sent
-    // again without risking a duplicate, so it fails.
     for (auto& [name, t] : topics)
       for (auto& p : t.partitions) {
         p->next_sequence = 0;
@@ -547,19 +572,23 @@ struct producer_core::state {
   }
 
   void expire_batches(core_time now) {
+    // Retried batches sit at the front of a queue (not always in creation
+    // order); behind them, batches never sent are in creation order, so the
+    // scan stops at the first of those that has not expired.
     for (auto& [name, t] : topics)
       for (auto& p : t.partitions) {
         auto& q = p->queue.batches;
-        std::deque<std::unique_ptr<producer_batch>> keep;
-        for (auto& batch : q) {
-          if (now >= batch->created + config.delivery_timeout) {
+        for (auto it = q.begin(); it != q.end();) {
+          if (now >= (*it)->created + config.delivery_timeout) {
+            auto batch = std::move(*it);
+            it = q.erase(it);
             fail_batch(std::move(batch), make_error_code(producer_errc::delivery_timeout));
-          } else {
-            note_deadline(batch->created + config.delivery_timeout, now);
-            keep.push_back(std::move(batch));
+            continue;
           }
+          note_deadline((*it)->created + config.delivery_timeout, now);
+          if ((*it)->attempts == 0) break;
+          ++it;
         }
-        q = std::move(keep);
       }
   }
 
@@ -630,16 +659,22 @@ struct producer_core::state {
     // An epoch bump waits until nothing is in flight, so that every
     // outstanding batch has come back and can be re-sequenced.
     if (bump_needed && produce_in_flight_total() > 0) return;
+    if (bump_needed && pid == pid_state::ready && producer_id >= 0 &&
+        producer_epoch < std::numeric_limits<std::int16_t>::max()) {
+      // As Java's idempotent producer (KIP-360): the epoch is bumped here,
+      // without asking the broker, which takes a higher epoch starting at
+      // sequence 0 and from then on fences the old one. Only when the epoch
+      // would overflow is a new producer id requested.
+      bump_needed = false;
+      start_epoch(producer_id, static_cast<std::int16_t>(producer_epoch + 1));
+      return;
+    }
     if (now < pid_retry_after) return note_deadline(pid_retry_after, now);
     broker_state* b = any_ready_broker(now);
     if (!b) return;
     init_producer_id_request r;
     r.transactional_id = std::nullopt;
     r.transaction_timeout_ms = 60000;
-    if (bump_needed && b->init_pid_version >= 3) {
-      r.producer_id = producer_id;
-      r.producer_epoch = producer_epoch;
-    }
     if (b->init_pid_version < 0) return drop(*b, now);
     pid = pid_state::requesting;
     bump_needed = false;

@@ -148,10 +148,10 @@ TEST_CASE("core: a non-retriable error fails the records, then the epoch is bump
   CHECK(f.reports[0].error == kerr(kafka_error::topic_authorization_failed));
   CHECK(f.reports[0].offset == -1);
   CHECK(core.metrics().records_failed == 1);
-  // The failed batch left a gap at sequence 0: a new epoch starts at 0 again.
-  REQUIRE(f.init_requests.size() == 2);
-  CHECK(f.init_requests[1].producer_id == 1000);
-  CHECK(f.init_requests[1].producer_epoch == 0);
+  // The failed batch left a gap at sequence 0: a new epoch starts at 0
+  // again. As Java's idempotent producer, the epoch is bumped locally.
+  CHECK(f.init_requests.size() == 1);
+  CHECK(core.producer_id() == 1000);
   CHECK(core.producer_epoch() == 1);
   send_alone(f, "b", 2);
   auto call = f.take();
@@ -237,7 +237,7 @@ TEST_CASE("core: OUT_OF_ORDER_SEQUENCE_NUMBER for the next expected batch fails 
   f.answer(f.take(), {{code(kafka_error::out_of_order_sequence_number)}});
   REQUIRE(f.reports.size() == 2);
   CHECK(f.reports[1].error == kerr(kafka_error::out_of_order_sequence_number));
-  REQUIRE(f.init_requests.size() == 2);
+  CHECK(f.init_requests.size() == 1);  // bumped locally
   CHECK(core.producer_epoch() == 1);
   CHECK(core.metrics().epoch_bumps == 1);
   send_alone(f, "c", 3);
@@ -479,7 +479,9 @@ TEST_CASE("core: delivery.timeout.ms fails queued records whose leader is unreac
   f.step();
   while (f.now + 100ms < created + 5000ms) f.advance(100ms);
   CHECK(f.reports.empty());
-  CHECK(f.connects.size() > 10);  // it kept trying, with backoff
+  // It kept trying, backing off 100, 200, 400, 800 ms, then every 1000 ms.
+  CHECK(f.connects.size() >= 6);
+  CHECK(f.connects.size() <= 10);
   f.advance(created + 5000ms - f.now);
   REQUIRE(f.reports.size() == 3);
   for (const auto& r : f.reports) CHECK(r.error == make_error_code(producer_errc::delivery_timeout));
