@@ -575,18 +575,9 @@ any_message cluster::impl::init_producer_id(const decoded_request& request, requ
     }
     return wrap(std::move(r));
   }
-  if (req.producer_id >= 0) {
-    auto it = producers.find(req.producer_id);
-    if (it != producers.end()) {
-      // KIP-360: the producer asks to bump its own epoch.
-      if (req.producer_epoch != it->second) {
-        r.error_code = code(fenced);
-        return wrap(std::move(r));
-      }
-      bump(req.producer_id);
-      return wrap(std::move(r));
-    }
-  }
+  // Without a transactional id Kafka always hands out a fresh id at epoch 0,
+  // whatever id and epoch the request names (an idempotent producer bumps
+  // its epoch itself, without asking).
   auto fresh = allocate_producer_id();
   r.producer_id = fresh.first;
   r.producer_epoch = fresh.second;

@@ -324,7 +324,7 @@ TEST_CASE("DescribeCluster lists the live brokers") {
   }
 }
 
-TEST_CASE("InitProducerId allocates ids and bumps epochs (KIP-360), transactional ids fence") {
+TEST_CASE("InitProducerId: a fresh id without a transactional id (as Kafka), epoch bumps and fencing with one") {
   harness h;
   init_producer_id_request req;
   req.transactional_id = std::nullopt;
@@ -333,14 +333,13 @@ TEST_CASE("InitProducerId allocates ids and bumps epochs (KIP-360), transactiona
   CHECK(a.error_code == 0);
   CHECK(a.producer_epoch == 0);
   CHECK(b.producer_id == a.producer_id + 1);
+  // Naming an id and epoch changes nothing without a transactional id.
   req.producer_id = a.producer_id;
   req.producer_epoch = 0;
-  auto bumped = h.call<init_producer_id_response>(1, req, 4);
-  CHECK(bumped.producer_id == a.producer_id);
-  CHECK(bumped.producer_epoch == 1);
-  auto stale = h.call<init_producer_id_response>(1, req, 4);  // still says epoch 0
-  CHECK(stale.error_code == ec(kafka_error::producer_fenced));
-  CHECK(h.call<init_producer_id_response>(1, req, 3).error_code == ec(kafka_error::invalid_producer_epoch));
+  auto again = h.call<init_producer_id_response>(1, req, 4);
+  CHECK(again.error_code == 0);
+  CHECK(again.producer_id == b.producer_id + 1);
+  CHECK(again.producer_epoch == 0);
 
   init_producer_id_request txn;
   txn.transactional_id = "tx";
@@ -348,6 +347,10 @@ TEST_CASE("InitProducerId allocates ids and bumps epochs (KIP-360), transactiona
   auto t2 = h.call<init_producer_id_response>(1, txn, 2);
   CHECK(t2.producer_id == t1.producer_id);
   CHECK(t2.producer_epoch == t1.producer_epoch + 1);
+  txn.producer_id = t1.producer_id;
+  txn.producer_epoch = t1.producer_epoch;  // stale: t2 bumped it
+  CHECK(h.call<init_producer_id_response>(1, txn, 4).error_code == ec(kafka_error::producer_fenced));
+  CHECK(h.call<init_producer_id_response>(1, txn, 3).error_code == ec(kafka_error::invalid_producer_epoch));
   for (std::int16_t v = 0; v <= init_producer_id_request::max_version; ++v)
     CHECK(h.call<init_producer_id_response>(2, init_producer_id_request{}, v).error_code == 0);
 }

@@ -194,14 +194,16 @@ TEST_CASE("Idempotence: gaps, stale epochs, unknown producers, new epochs, lost 
     CHECK(h.produce(leader, "t", 0, make_batch({"c"}, pid, 1, 1)).base_offset == 2);
     CHECK(h.produce(leader, "t", 0, make_batch({"d"}, pid, 0, 1)).error_code == ec(kafka_error::invalid_producer_epoch));
   }
-  SECTION("an epoch bumped by InitProducerId fences the old one everywhere") {
+  SECTION("InitProducerId without a transactional id gives a fresh id and leaves the old one alone") {
     init_producer_id_request req;
     req.producer_id = pid;
     req.producer_epoch = 0;
     auto r = h.call<init_producer_id_response>(1, req, 4);
-    REQUIRE(r.producer_epoch == 1);
-    CHECK(h.produce(leader, "t", 0, make_batch({"b"}, pid, 0, 1)).error_code == ec(kafka_error::invalid_producer_epoch));
-    CHECK(h.produce(leader, "t", 0, make_batch({"b"}, pid, 1, 0)).error_code == 0);
+    REQUIRE(r.error_code == 0);
+    CHECK(r.producer_id != pid);
+    CHECK(r.producer_epoch == 0);
+    CHECK(h.produce(leader, "t", 0, make_batch({"b"}, pid, 0, 1)).base_offset == 1);
+    CHECK(h.produce(leader, "t", 0, make_batch({"c"}, r.producer_id, 0, 0)).base_offset == 2);
   }
 }
 
