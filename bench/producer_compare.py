@@ -2,12 +2,13 @@
 """kwire's producer against librdkafka's, alternated, against one `kwire mock`.
 
 Usage: bench/producer_compare.py BUILD_DIR [--runs N] [--records N] [--record-size S]
-                                 [--partitions P] [-X key=value]...
+                                 [--partitions P] [--throughput R] [-X key=value]...
 
 Starts `BUILD_DIR/tools/kwire mock` (3 brokers, topic kwire-perf with P
 partitions), then runs `kwire perf --bootstrap ...` and
 `BUILD_DIR/bench/rdkafka_perf --bootstrap ...` one after the other, N times
-each, alternating which goes first. Both get acks=all, enable.idempotence=true
+each, alternating which goes first. With --throughput both offer at most R
+records a second (without it, as fast as each producer takes them). Both get acks=all, enable.idempotence=true
 and linger.ms=5 plus any -X settings (names both producers accept). Prints
 each run, a table of medians and, as the last line, one JSON object with the
 medians and the ratios kwire/librdkafka.
@@ -34,6 +35,7 @@ def main():
     ap.add_argument("--records", type=int, default=2_000_000)
     ap.add_argument("--record-size", type=int, default=100)
     ap.add_argument("--partitions", type=int, default=6)
+    ap.add_argument("--throughput", type=int, default=0)
     ap.add_argument("-X", action="append", default=[], dest="settings")
     args = ap.parse_args()
 
@@ -47,6 +49,8 @@ def main():
         settings = ["acks=all", "enable.idempotence=true", "linger.ms=5"] + args.settings
         common = ["--bootstrap", bootstrap, "--topic", topic, "--records", str(args.records),
                   "--record-size", str(args.record_size)]
+        if args.throughput:
+            common += ["--throughput", str(args.throughput)]
         for s in settings:
             common += ["-X", s]
         commands = {
@@ -74,8 +78,9 @@ def main():
             "p99_ms": statistics.median(r["latency_ms"]["p99"] for r in rs),
             "failed": sum(r["failed"] for r in rs),
         }
+    offered = f", offered {args.throughput} records/s" if args.throughput else ""
     print(f"\nmedians of {args.runs} runs, {args.records} records of {args.record_size} bytes, "
-          f"{' '.join(settings)}")
+          f"{' '.join(settings)}{offered}")
     print("| producer | records/s | p50 ms | p99 ms |")
     print("| --- | ---: | ---: | ---: |")
     for name, m in med.items():
@@ -83,6 +88,7 @@ def main():
     ratio = med["kwire"]["records_per_sec"] / med["librdkafka"]["records_per_sec"]
     print(f"rate ratio kwire/librdkafka: {ratio:.2f}")
     print(json.dumps({"runs": args.runs, "records": args.records, "record_size": args.record_size,
+                      "throughput": args.throughput or None,
                       "settings": settings, "medians": med, "rate_ratio": round(ratio, 3)}))
 
 

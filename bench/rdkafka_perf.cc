@@ -3,7 +3,8 @@
 // JSON last line. bench/producer_compare.py runs the two alternately against
 // one `kwire mock`.
 //
-// Usage: rdkafka_perf --bootstrap B [--topic T] --records N --record-size S [-X key=value]...
+// Usage: rdkafka_perf --bootstrap B [--topic T] --records N --record-size S [--throughput R]
+//                     [-X key=value]...
 // -X settings go to rd_kafka_conf_set unchanged (librdkafka's names; acks,
 // enable.idempotence and linger.ms are the same as Java's).
 // librdkafka type-checks producev() arguments with GNU statement
@@ -19,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -68,7 +70,8 @@ double percentile_ms(const std::vector<std::int64_t>& sorted_us, double q) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: rdkafka_perf --bootstrap B [--topic T] --records N --record-size S [-X key=value]...\n");
+               "usage: rdkafka_perf --bootstrap B [--topic T] --records N --record-size S [--throughput R]\n"
+               "                    [-X key=value]...\n");
   return 2;
 }
 
@@ -79,6 +82,7 @@ int main(int argc, char** argv) {
   std::string topic = "kwire-perf";
   long long records = -1;
   long long size = -1;
+  long long throughput = 0;
   std::vector<std::pair<std::string, std::string>> settings;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -95,6 +99,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--record-size") {
       size = std::strtoll(value.c_str(), &end, 10);
       if (*end != '\0' || size < 0) return usage();
+    } else if (arg == "--throughput") {
+      throughput = std::strtoll(value.c_str(), &end, 10);
+      if (*end != '\0' || throughput < 1) return usage();
     } else if (arg == "-X") {
       const auto eq = value.find('=');
       if (eq == std::string::npos || eq == 0) return usage();
@@ -127,6 +134,15 @@ int main(int argc, char** argv) {
   const std::string value(static_cast<std::size_t>(size), 'x');
   state.start = steady::now();
   for (std::size_t i = 0; i < n; ++i) {
+    if (throughput > 0 && i % 64 == 0) {  // as kwire perf --throughput
+      const auto due = std::chrono::microseconds(
+          static_cast<std::int64_t>(static_cast<double>(i) * 1e6 / static_cast<double>(throughput)));
+      const auto ahead = due - std::chrono::microseconds(state.now_us());
+      if (ahead > std::chrono::microseconds(200)) {
+        rd_kafka_poll(producer, 0);
+        std::this_thread::sleep_for(ahead);
+      }
+    }
     // As kwire perf (and Java's perf test): from before the send, so the
     // time spent waiting for room in the queue counts.
     if (i % state.sample_every == 0) state.sent_at_us[i / state.sample_every] = state.now_us();

@@ -25,7 +25,7 @@ namespace {
 
 constexpr const char* perf_usage =
     "usage: kwire perf [--bootstrap HOST:PORT[,...]] [--topic T] --records N --record-size S\n"
-    "                  [--partitions P] [--no-progress] [-X key=value]...\n"
+    "                  [--partitions P] [--throughput R] [--no-progress] [-X key=value]...\n"
     "  Sends N records of S bytes (null keys) as fast as the producer takes them and\n"
     "  measures each one from send to acknowledgement. A progress bar goes to standard\n"
     "  error; the last line of standard output is one JSON object: records, seconds,\n"
@@ -37,6 +37,9 @@ constexpr const char* perf_usage =
     "                   cluster on loopback (the topic is created with --partitions)\n"
     "  --topic T        default: kwire-perf\n"
     "  --partitions P   partitions of the embedded mock's topic (default 6)\n"
+    "  --throughput R   offer at most R records a second (as Java's perf test); default: as\n"
+    "                   fast as send() takes them, where latency is mostly time queued in\n"
+    "                   buffer.memory\n"
     "  -X key=value     any producer setting by the Java producer's name (e.g. -X linger.ms=5)\n";
 
 using steady = std::chrono::steady_clock;
@@ -75,6 +78,7 @@ int run_perf(int argc, char** argv) {
   long long records = -1;
   long long record_size = -1;
   long long partitions = 6;
+  long long throughput = 0;
   bool progress = true;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -104,6 +108,11 @@ int run_perf(int argc, char** argv) {
     } else if (arg == "--record-size") {
       if (!parse_integer(value, 0, 64LL << 20, record_size)) {
         std::cerr << "kwire perf: --record-size: '" << value << "' is not a size in bytes\n";
+        return 2;
+      }
+    } else if (arg == "--throughput") {
+      if (!parse_integer(value, 1, 1LL << 40, throughput)) {
+        std::cerr << "kwire perf: --throughput: '" << value << "' is not a rate in records a second\n";
         return 2;
       }
     } else if (arg == "--partitions") {
@@ -185,6 +194,13 @@ int run_perf(int argc, char** argv) {
   state.start = steady::now();
   run_state* s = &state;
   for (std::size_t i = 0; i < n; ++i) {
+    if (throughput > 0 && i % 64 == 0) {
+      // Record i is due at i / throughput seconds: sleep while ahead of that.
+      const auto due = std::chrono::microseconds(static_cast<std::int64_t>(
+          static_cast<double>(i) * 1e6 / static_cast<double>(throughput)));
+      const auto ahead = due - std::chrono::microseconds(state.now_us());
+      if (ahead > std::chrono::microseconds(200)) std::this_thread::sleep_for(ahead);
+    }
     // Two words of capture keep the callback inside std::function (no allocation).
     const std::size_t sample = i % state.sample_every == 0 ? i / state.sample_every : not_sampled;
     if (sample != not_sampled) state.sent_at_us[sample] = state.now_us();
