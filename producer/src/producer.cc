@@ -166,7 +166,10 @@ struct producer::impl {
         entries.push_back(std::move(e));
         ++next_id;
         lock.unlock();
-        wake();
+        // A record that joined an open batch changes nothing the I/O thread
+        // waits for (its timer covers linger.ms): waking it per record would
+        // cost a syscall and a context switch each.
+        if (r.new_batch) wake();
         return;
       }
       if (r.status == send_status::failed) return refuse(lock, record, std::move(callback), promise, r.error);

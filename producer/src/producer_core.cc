@@ -856,8 +856,10 @@ send_result producer_core::send(const producer_record& record, std::uint64_t rec
   partition_state& p = *t.partitions[static_cast<std::size_t>(partition)];
   const std::int64_t timestamp = record.timestamp ? *record.timestamp : s.options.wall_clock_offset_ms + now.count();
   const auto status = s.accumulator.append(p.queue, timestamp, record.key, record.value, record.headers, record_id, now);
+  bool new_batch = true;
   switch (status) {
     case append_status::appended:
+      new_batch = false;
       break;
     case append_status::appended_new:
       // The previous open batch of this partition is now full: the sticky
@@ -871,7 +873,7 @@ send_result producer_core::send(const producer_record& record, std::uint64_t rec
       return {send_status::failed, -1, make_error_code(producer_errc::record_too_large)};
   }
   ++s.pending;
-  return {send_status::accepted, partition, {}};
+  return {send_status::accepted, partition, {}, new_batch};
 }
 
 void producer_core::on_connected(std::int32_t broker_id, core_time now) {

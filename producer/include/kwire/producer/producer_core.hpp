@@ -51,6 +51,10 @@ struct send_result {
   send_status status = send_status::accepted;
   std::int32_t partition = -1;  ///< when accepted
   std::error_code error;        ///< when failed
+  /// When accepted: the record started a new batch (so a batch became ready,
+  /// or a linger deadline began). If false, the record joined an open batch
+  /// and nothing is due earlier than before: a shell need not poll for it.
+  bool new_batch = true;
 };
 
 /// "Open a connection to this broker, then call on_connected or on_disconnected."
