@@ -266,9 +266,16 @@ struct producer_core::state {
   void retry_or_fail(partition_state& p, std::unique_ptr<producer_batch> batch, std::int16_t code,
                      std::int64_t log_start_offset, core_time now) {
     batch->last_error = code;
-    // These are sent after the leader appended the batch: it may be in the
-    // log, so it must not be re-sequenced under a new epoch.
-    if (code == err(kafka_error::not_enough_replicas_after_append) || code == err(kafka_error::request_timed_out))
+    if (code == err(kafka_error::message_too_large) && !batch->maybe_written && split_batch(p, *batch, now)) {
+      // The parts replace the batch; its reservation passed to them.
+      return;
+    }
+    // A broker may send these after the leader appended the batch (the last
+    // two when an acks=all produce times out waiting for replicas, or the
+    // leader moves meanwhile): it may be in the log, so it must not be
+    // re-sequenced under a new epoch.
+    if (code == err(kafka_error::not_enough_replicas_after_append) || code == err(kafka_error::request_timed_out) ||
+        code == err(kafka_error::not_leader_or_follower))
       batch->maybe_written = true;
     const std::error_code as_error = make_error_code(static_cast<kafka_error>(code));
     bool retriable = is_retriable(code);
@@ -306,6 +313,54 @@ struct producer_core::state {
       return;
     }
     fail_batch(std::move(batch), expired && retriable ? make_error_code(producer_errc::delivery_timeout) : as_error);
+  }
+
+  // MESSAGE_TOO_LARGE for a batch of several records: as Java's producer,
+  // split it and send the parts, without counting a retry. Halves, so that
+  // every split makes progress down to single records (a single record that
+  // is too large fails). The parts keep the batch's sequence range (the
+  // first half starts at its base sequence), so later batches stay valid.
+  bool split_batch(partition_state& p, producer_batch& batch, core_time now) {
+    if (batch.record_count() < 2) return false;
+    auto read = read_record_batch(batch.encoded);
+    if (!read) return false;
+    batch_builder_options options;
+    options.codec = config.compression_type;
+    const std::size_t half = batch.records.size() / 2;
+    std::unique_ptr<producer_batch> parts[2];
+    for (int i = 0; i < 2; ++i) {
+      const std::size_t reserve = i == 0 ? batch.reserved_bytes / 2 : batch.reserved_bytes - batch.reserved_bytes / 2;
+      parts[i] = std::make_unique<producer_batch>(batch.topic, batch.partition, options, reserve, batch.created);
+      parts[i]->reserved_bytes = reserve;
+      parts[i]->attempts = batch.attempts;
+      parts[i]->retry_after = now;
+      parts[i]->full = true;
+    }
+    std::vector<record_header> headers;
+    std::size_t index = 0;
+    auto cursor = read->records();
+    for (const record_view& r : cursor) {
+      if (index >= batch.records.size()) return false;
+      producer_batch& part = *parts[index < half ? 0 : 1];
+      headers.assign(r.headers.begin(), r.headers.end());
+      if (part.builder.append(r.timestamp, r.key, r.value, headers)) return false;
+      part.records.push_back(batch.records[index]);
+      ++index;
+    }
+    if (!cursor.ok() || index != batch.records.size()) return false;
+    for (auto& part : parts) {
+      if (!part->close()) return false;
+      if (batch.base_sequence >= 0) {
+        part->base_sequence = part.get() == parts[0].get()
+                                  ? batch.base_sequence
+                                  : wrap_sequence(static_cast<std::int64_t>(batch.base_sequence) + half);
+        set_producer_state(part->encoded, producer_id, producer_epoch, part->base_sequence);
+      }
+    }
+    ++metrics.batch_splits;
+    accumulator.reenqueue(p.queue, std::move(parts[1]));
+    accumulator.reenqueue(p.queue, std::move(parts[0]));
+    return true;
   }
 
   // Every request on the connection is lost: its batches may or may not

@@ -466,6 +466,52 @@ TEST_CASE("core: NOT_ENOUGH_REPLICAS_AFTER_APPEND means written: not re-sequence
   CHECK(f.produce.empty());
 }
 
+TEST_CASE("core: MESSAGE_TOO_LARGE splits a batch in halves, keeping its sequences, down to single records") {
+  producer_core core(test_config());
+  fake_cluster f(core);
+  f.leaders["t"] = {1};
+  for (std::uint64_t i = 0; i < 4; ++i)
+    REQUIRE(f.send("t", std::nullopt, "r" + std::to_string(i), i, 0).status == send_status::accepted);
+  f.step();
+  auto whole = f.take();
+  REQUIRE(whole.batches[0].values.size() == 4);
+  f.answer(whole, {{code(kafka_error::message_too_large)}});
+  CHECK(f.reports.empty());
+  // The halves go at once (no retry backoff), one at a time like retries.
+  REQUIRE(f.produce.size() == 1);
+  auto first = f.take();
+  CHECK(first.batches[0].values == std::vector<std::string>{"r0", "r1"});
+  CHECK(first.batches[0].header.base_sequence == 0);
+  CHECK(first.batches[0].header.producer_epoch == 0);
+  // Still too large: it splits again.
+  f.answer(first, {{code(kafka_error::message_too_large)}});
+  std::int32_t sequence = 0;
+  for (const std::vector<std::string>& values : {std::vector<std::string>{"r0"}, std::vector<std::string>{"r1"},
+                                                 std::vector<std::string>{"r2", "r3"}}) {
+    REQUIRE(f.produce.size() == 1);
+    auto call = f.take();
+    CHECK(call.batches[0].values == values);
+    CHECK(call.batches[0].header.base_sequence == sequence);
+    f.answer(call, {{0, sequence}});
+    sequence += static_cast<std::int32_t>(values.size());
+  }
+  REQUIRE(f.reports.size() == 4);
+  for (std::size_t i = 0; i < 4; ++i) {
+    CHECK(f.reports[i].record_id == i);
+    CHECK(f.reports[i].offset == static_cast<std::int64_t>(i));
+    CHECK_FALSE(f.reports[i].error);
+  }
+  CHECK(core.metrics().batch_splits == 2);
+  CHECK(core.metrics().epoch_bumps == 0);
+  CHECK(core.buffered_bytes() == 0);
+  // A single record that is too large fails.
+  REQUIRE(f.send("t", std::nullopt, "big", 9, 0).status == send_status::accepted);
+  f.step();
+  f.answer(f.take(), {{code(kafka_error::message_too_large)}});
+  REQUIRE(f.reports.size() == 5);
+  CHECK(f.reports[4].error == kerr(kafka_error::message_too_large));
+}
+
 TEST_CASE("core: delivery.timeout.ms fails queued records whose leader is unreachable") {
   producer_config c = test_config();
   c.request_timeout = 1000ms;

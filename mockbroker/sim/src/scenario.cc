@@ -223,7 +223,12 @@ scenario make_scenario(std::uint64_t seed, const scenario_options& options) {
         f.count = 1;
         break;
       case fault_type::append_then_error:
-        f.error = rng.chance(60) ? c(kafka_error::not_enough_replicas_after_append) : rng.pick(fatal_produce_errors);
+        // Only errors a broker sends after appending: NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+        // and a delayed acks=all produce that times out or loses its leadership.
+        // (Validation errors such as MESSAGE_TOO_LARGE come before any append.)
+        f.error = rng.chance(60)   ? c(kafka_error::not_enough_replicas_after_append)
+                  : rng.chance(50) ? c(kafka_error::request_timed_out)
+                                   : c(kafka_error::not_leader_or_follower);
         f.count = static_cast<std::uint64_t>(rng.between(1, 3));
         break;
       case fault_type::close_before:

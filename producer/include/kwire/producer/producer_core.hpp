@@ -102,6 +102,7 @@ struct producer_metrics {
   std::chrono::milliseconds request_latency_total{0};
   std::chrono::milliseconds request_latency_max{0};
   std::uint64_t epoch_bumps = 0;
+  std::uint64_t batch_splits = 0;    ///< batches split after MESSAGE_TOO_LARGE
   std::uint64_t metadata_requests = 0;
 };
 
