@@ -123,12 +123,6 @@ schedule install_faults(mock::cluster& c) {
   return s;
 }
 
-double percentile_ms(const std::vector<std::int32_t>& sorted_us, double q) {
-  if (sorted_us.empty()) return 0;
-  auto index = static_cast<std::size_t>(q * static_cast<double>(sorted_us.size() - 1) + 0.5);
-  return static_cast<double>(sorted_us[std::min(index, sorted_us.size() - 1)]) / 1000.0;
-}
-
 }  // namespace
 
 int run_demo(int argc, char** argv) {

@@ -63,13 +63,6 @@ struct run_state {
   }
 };
 
-double percentile_ms(const std::vector<std::int64_t>& sorted_us, double q) {
-  if (sorted_us.empty()) return 0;
-  auto index = static_cast<std::size_t>(q * static_cast<double>(sorted_us.size() - 1) + 0.5);
-  index = std::min(index, sorted_us.size() - 1);
-  return static_cast<double>(sorted_us[index]) / 1000.0;
-}
-
 }  // namespace
 
 int run_perf(int argc, char** argv) {

@@ -1,10 +1,12 @@
-// Command-line value parsing shared by the `kwire` subcommands.
+// Command-line value parsing and small report helpers shared by the `kwire` subcommands.
 #pragma once
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace kwire::tools {
 
@@ -24,6 +26,15 @@ inline bool parse_setting(const std::string& text, std::map<std::string, std::st
   if (eq == std::string::npos || eq == 0) return false;
   settings[text.substr(0, eq)] = text.substr(eq + 1);
   return true;
+}
+
+/// The q-quantile (0..1, nearest rank) of latencies in microseconds, sorted
+/// ascending, in milliseconds; 0 for none.
+template <class T>
+double percentile_ms(const std::vector<T>& sorted_us, double q) {
+  if (sorted_us.empty()) return 0;
+  auto index = static_cast<std::size_t>(q * static_cast<double>(sorted_us.size() - 1) + 0.5);
+  return static_cast<double>(sorted_us[std::min(index, sorted_us.size() - 1)]) / 1000.0;
 }
 
 }  // namespace kwire::tools
