@@ -13,11 +13,11 @@
 // whole frame with the request's correlation id; if the request decodes, the
 // response decodes as its API and version answer (ApiVersions for a version
 // the broker lacks: as v0). Leaks are ASan's to find.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <sstream>
 
 #include "kwire/mockbroker/cluster.hpp"
@@ -124,7 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // handle() may keep nothing of the frame: give it a copy that dies after the call.
     std::vector<std::uint8_t> copy(frame.begin(), frame.end());
     const auto res = cluster.handle(broker, conn, copy, now);
-    std::memset(copy.data(), 0xa5, copy.size());
+    std::fill(copy.begin(), copy.end(), std::uint8_t{0xa5});
 
     CHECK(!(res.close_before_response && res.response));
     CHECK(res.send_at >= now);

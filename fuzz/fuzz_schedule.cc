@@ -10,11 +10,14 @@
 // and at instants it rarely hits. A shorter tail is ignored.
 // Oracle: the checker. A violation prints the scenario and every violation,
 // then aborts; `kwire sim` cannot replay it (the schedule is not from a
-// seed), but this target replays it from the saved input.
+// seed), but this target replays it from the saved input, with the whole
+// trace when KWIRE_SIM_TRACE is set.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <string_view>
 
 #include "kwire/protocol/kafka_error.hpp"
 #include "kwire/sim/scenario.hpp"
@@ -150,7 +153,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   s.limit = std::max(last_send, last_fault_end) + s.producer.delivery_timeout + 2 * s.producer.request_timeout +
             ms(60000);
 
-  const auto result = kwire::sim::run_scenario(s);
+  // KWIRE_SIM_TRACE=1 prints the run's trace (for replaying one input).
+  static const bool tracing = std::getenv("KWIRE_SIM_TRACE") != nullptr;
+  std::function<void(std::string_view)> trace;
+  if (tracing) trace = [](std::string_view line) { std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data()); };
+  const auto result = kwire::sim::run_scenario(s, trace);
   if (!result.check.ok()) {
     std::fprintf(stderr, "fuzz_schedule: checker violations in\n%s\n", s.describe().c_str());
     for (const auto& v : result.check.violations)

@@ -17,3 +17,7 @@ cmake --build "$build_dir" -j "$jobs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" "$@"
+
+# The fuzz targets under clang with libFuzzer and the sanitizers, a bounded
+# time each (KWIRE_FUZZ_SECONDS, default 20): see fuzz/README.md.
+scripts/fuzz-smoke.sh
