@@ -472,15 +472,31 @@ struct producer_core::state {
         }
         continue;
       }
+      // The partitions are the entries (as Java's client counts them), and
+      // their indexes must be exactly 0..count-1. Anything else is a broken
+      // answer: not believed, asked again (an index from the wire never
+      // sizes an allocation).
+      const std::size_t count = t.partitions.size();
+      std::vector<bool> seen(count, false);
+      bool valid = count > 0;
+      for (const auto& p : t.partitions) {
+        if (p.partition_index < 0 || static_cast<std::size_t>(p.partition_index) >= count ||
+            seen[static_cast<std::size_t>(p.partition_index)]) {
+          valid = false;
+          break;
+        }
+        seen[static_cast<std::size_t>(p.partition_index)] = true;
+      }
+      if (!valid || count < ts.partitions.size()) {
+        metadata_wanted = true;
+        continue;
+      }
       ts.error = 0;
       ts.known = true;
-      std::int32_t count = 0;
-      for (const auto& p : t.partitions) count = std::max(count, p.partition_index + 1);
-      while (static_cast<std::int32_t>(ts.partitions.size()) < count)
+      while (ts.partitions.size() < count)
         ts.partitions.push_back(
             std::make_unique<partition_state>(*t.name, static_cast<std::int32_t>(ts.partitions.size())));
       for (const auto& p : t.partitions) {
-        if (p.partition_index < 0) continue;
         partition_state& ps = *ts.partitions[static_cast<std::size_t>(p.partition_index)];
         ps.leader = p.error_code == 0 || p.error_code == err(kafka_error::replica_not_available) ? p.leader_id : -1;
         ps.leader_epoch = p.leader_epoch;

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include "fake_cluster.hpp"
 #include "kwire/producer/partitioner.hpp"
 
@@ -654,6 +656,24 @@ TEST_CASE("core: topic errors and InitProducerId errors") {
     REQUIRE(f.reports.size() == 1);
     CHECK(f.reports[0].error == kerr(kafka_error::cluster_authorization_failed));
     CHECK(f.send("t", std::nullopt, "b", 2).error == kerr(kafka_error::cluster_authorization_failed));
+  }
+}
+
+TEST_CASE("core: a Metadata answer whose partition indexes are not 0..n-1 is not believed") {
+  // Found by fuzz_producer: an index of 100,000,000 made the core allocate
+  // that many partitions; INT32_MAX overflowed.
+  for (std::int32_t bad : {100000000, std::numeric_limits<std::int32_t>::max(), -1, 1}) {
+    INFO("index " << bad);
+    producer_core core(test_config());
+    fake_cluster f(core);
+    f.leaders["t"] = {1, 1};
+    f.partition_index_override["t"] = bad;  // 1 repeats the second entry's index
+    CHECK(f.send("t", std::nullopt, "a", 1).status == send_status::wait_for_metadata);
+    CHECK_FALSE(core.partition_count("t").has_value());
+    // A good answer later is believed.
+    f.partition_index_override.clear();
+    f.advance(200ms);
+    CHECK(core.partition_count("t") == 2);
   }
 }
 

@@ -63,6 +63,8 @@ class fake_cluster {
   std::map<std::int32_t, std::pair<std::string, std::int32_t>> nodes = {{1, {"b1", 9092}}, {2, {"b2", 9092}}};
   std::map<std::string, std::vector<std::int32_t>> leaders;
   std::map<std::string, std::int16_t> topic_errors;
+  /// A broken Metadata answer: the first partition of the topic gets this index.
+  std::map<std::string, std::int32_t> partition_index_override;
   std::int16_t produce_max_version = 9;  // a Kafka 3.x broker
   std::int16_t init_pid_max_version = 4;
   std::int16_t api_versions_max = 3;
@@ -246,6 +248,8 @@ class fake_cluster {
           for (std::size_t i = 0; i < l->second.size(); ++i) {
             metadata_response::metadata_response_partition p;
             p.partition_index = static_cast<std::int32_t>(i);
+            if (auto bad = partition_index_override.find(*t.name); bad != partition_index_override.end() && i == 0)
+              p.partition_index = bad->second;
             p.leader_id = l->second[i];
             p.error_code = l->second[i] < 0 ? code(kafka_error::leader_not_available) : 0;
             rt.partitions.push_back(p);
