@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kwire/mockbroker/cluster.hpp"
@@ -207,4 +208,75 @@ TEST_CASE("shell: an unknown configuration key is refused at construction, namin
   } catch (const std::invalid_argument& e) {
     CHECK(std::string(e.what()).find("no.such.key") != std::string::npos);
   }
+}
+
+TEST_CASE("shell: four threads send at once: every record exactly once, each thread's keys in its order") {
+  mock::cluster c(mock::cluster_config{});
+  make_topic(c);
+  mock::tcp_server server(c);
+  server.start();
+  constexpr int threads = 4;
+  constexpr int per_thread = 5000;
+  std::atomic<int> failed{0};
+  {
+    producer p({{"bootstrap.servers", server.bootstrap_servers()}, {"linger.ms", "1"}});
+    std::vector<std::thread> senders;
+    for (int t = 0; t < threads; ++t)
+      senders.emplace_back([&, t] {
+        for (int i = 0; i < per_thread; ++i) {
+          // Values carry a global index whose order per key is the send order.
+          const int index = t * per_thread + i;
+          const std::string key = "t" + std::to_string(t) + "-card-" + std::to_string(i % 13);
+          const std::string value = key + ":" + std::to_string(index);
+          p.send({topic, std::nullopt, std::nullopt, bytes_of(key), bytes_of(value), {}},
+                 [&](const record_metadata&, std::error_code ec) {
+                   if (ec) ++failed;
+                 });
+        }
+      });
+    for (auto& s : senders) s.join();
+    p.flush();
+    CHECK(p.metrics().records_sent == threads * per_thread);
+  }
+  CHECK(failed == 0);
+  check_exactly_once_in_order(read_all(server), threads * per_thread);
+  server.stop();
+}
+
+TEST_CASE("shell: buffer.memory full blocks send up to max.block.ms, then fails it with buffer_exhausted") {
+  mock::cluster c(mock::cluster_config{});
+  make_topic(c);
+  mock::tcp_server server(c);
+  server.start();
+  // Room for four batches of 1 KiB; answers take 300 ms; send may wait 20 ms.
+  producer p({{"bootstrap.servers", server.bootstrap_servers()},
+              {"batch.size", "1024"},
+              {"buffer.memory", "4096"},
+              {"max.block.ms", "20"},
+              {"linger.ms", "0"}});
+  REQUIRE(p.partitions_for(topic).size() == partitions);
+  server.call([](mock::cluster& cl) {
+    for (std::int32_t b = 1; b <= 3; ++b) cl.set_broker_latency(b, std::chrono::milliseconds(300));
+    return 0;
+  });
+  const std::string value(900, 'v');
+  std::vector<std::future<record_metadata>> futures;
+  for (int i = 0; i < 40; ++i)
+    futures.push_back(p.send({topic, std::nullopt, std::nullopt, std::nullopt, bytes_of(value), {}}));
+  int delivered = 0;
+  int exhausted = 0;
+  for (auto& f : futures) {
+    try {
+      f.get();
+      ++delivered;
+    } catch (const std::system_error& e) {
+      CHECK(e.code() == make_error_code(producer_errc::buffer_exhausted));
+      ++exhausted;
+    }
+  }
+  CHECK(delivered >= 4);   // the first four fitted
+  CHECK(exhausted > 0);    // and the buffer filled up behind them
+  CHECK(delivered + exhausted == 40);
+  p.close();
+  server.stop();
 }
