@@ -74,6 +74,8 @@ struct harness {
   std::map<std::int32_t, connection> connections;  // by the core's broker id
   std::uint64_t next_connection = 1;
   bool refuse_next_connect = false;
+  // KWIRE_FUZZ_TRACE=1 prints every step and poll (for replaying one input).
+  const bool tracing = std::getenv("KWIRE_FUZZ_TRACE") != nullptr;
   kwire::core_time now{0};
 
   std::vector<std::uint64_t> to_send;   // record ids waiting for send()
@@ -139,6 +141,14 @@ struct harness {
   }
 
   void handle(kwire::core_output out) {
+    if (tracing) {
+      std::fprintf(stderr, "%lldms poll:", static_cast<long long>(now.count()));
+      for (const auto id : out.disconnects) std::fprintf(stderr, " close %d", id);
+      for (const auto& c : out.connects) std::fprintf(stderr, " connect %d %s:%d", c.broker_id, c.host.c_str(), c.port);
+      for (const auto& f : out.frames) std::fprintf(stderr, " write %d (%zu bytes)", f.broker_id, f.bytes.size());
+      for (const auto& r : out.reports) std::fprintf(stderr, " report r%llu", static_cast<unsigned long long>(r.record_id));
+      std::fprintf(stderr, "\n");
+    }
     for (const std::int32_t id : out.disconnects) connections.erase(id);
     for (const auto& c : out.connects) {
       connections.erase(c.broker_id);
@@ -240,6 +250,7 @@ struct harness {
 
   void step(script& in) {
     const std::uint8_t op = in.byte();
+    if (tracing) std::fprintf(stderr, "%lldms step %d (byte %d)\n", static_cast<long long>(now.count()), op & 7, op);
     switch (op & 7) {
       case 0: cluster_answers(in, false); break;
       case 1: cluster_answers(in, true); break;
