@@ -67,8 +67,14 @@ struct connection {
   std::deque<std::vector<std::uint8_t>> requests;  // written, not yet answered
 };
 
+kwire::mock::cluster_config quiet_cluster() {
+  kwire::mock::cluster_config c;
+  c.request_log_capacity = 0;
+  return c;
+}
+
 struct harness {
-  kwire::mock::cluster cluster{kwire::mock::cluster_config{.request_log_capacity = 0}};
+  kwire::mock::cluster cluster{quiet_cluster()};
   std::unique_ptr<kwire::producer_core> core;
   std::map<std::pair<std::string, std::int32_t>, std::int32_t> address_to_broker;
   std::map<std::int32_t, connection> connections;  // by the core's broker id

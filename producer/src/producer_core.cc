@@ -366,6 +366,10 @@ struct producer_core::state {
   // Every request on the connection is lost: its batches may or may not
   // have been written.
   void connection_lost(broker_state& b, core_time now, std::int16_t code) {
+    // Frames for this connection not yet handed to the shell will never be
+    // written (found by fuzz_producer: a request queued earlier in the same
+    // poll() went out after the close); their requests are lost below.
+    std::erase_if(out.frames, [&](const outgoing_frame& f) { return f.broker_id == b.id; });
     auto lost = std::move(b.in_flight);
     b.in_flight.clear();
     b.state = conn_state::disconnected;
