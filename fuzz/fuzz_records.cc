@@ -43,7 +43,9 @@ struct owned_record {
 // reads it back: the same records must come out.
 void batch_round_trip(const kwire::record_batch& batch, const std::vector<owned_record>& records) {
   const auto& h = batch.header();
-  if (h.is_control() || h.is_log_append_time()) return;
+  // An empty batch rebuilt gets lastOffsetDelta -1, which overflows with
+  // baseOffset INT64_MIN: nothing to compare there anyway.
+  if (h.is_control() || h.is_log_append_time() || records.empty()) return;
   kwire::batch_builder_options options;
   options.codec = h.codec();
   options.transactional = h.is_transactional();
@@ -59,6 +61,7 @@ void batch_round_trip(const kwire::record_batch& batch, const std::vector<owned_
   kwire::batch_read_options read_options;
   read_options.max_decompressed_size = 1 << 22;
   auto again = kwire::read_record_batch(*built, read_options);
+  if (!again) std::fprintf(stderr, "rebuilt batch: %s\n", again.error().message().c_str());
   CHECK(static_cast<bool>(again));
   std::size_t i = 0;
   auto cursor = again->records();
