@@ -81,8 +81,10 @@ fault_event decode_fault(const std::uint8_t* b, const kwire::sim::scenario& s, m
       f.count = 1;
       break;
     case fault_type::append_then_error:
-      f.error = (choice & 1) ? c(kwire::kafka_error::not_enough_replicas_after_append)
-                             : pick(fatal_produce_errors, static_cast<std::uint8_t>(choice >> 1));
+      // Only errors a broker sends after appending (as make_scenario since 784ab87).
+      f.error = (choice & 1)   ? c(kwire::kafka_error::not_enough_replicas_after_append)
+                : (choice & 2) ? c(kwire::kafka_error::request_timed_out)
+                               : c(kwire::kafka_error::not_leader_or_follower);
       f.count = static_cast<std::uint64_t>(between(1, 3, b[7]));
       break;
     case fault_type::close_before:
