@@ -141,6 +141,82 @@ std::string scenario::describe() const {
   return s;
 }
 
+fault_event draw_fault(fault_type type, random_source& rng, const scenario& s, ms last_send) {
+  fault_event f;
+  f.type = type;
+  f.at = ms(rng.between(0, last_send.count() + 1000));
+  f.duration = ms(rng.between(100, 5000));
+  f.broker = rng.chance(50) ? 0 : static_cast<std::int32_t>(rng.between(1, s.brokers));
+  f.partition = rng.chance(50) ? -1 : static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(s.partitions)));
+  f.percent = static_cast<unsigned>(rng.between(10, 100));
+  f.count = static_cast<std::uint64_t>(rng.between(1, 5));
+  switch (f.type) {
+    case fault_type::produce_error:
+      f.error = rng.pick(retriable_produce_errors);
+      break;
+    case fault_type::produce_fatal_error:
+      f.error = rng.pick(fatal_produce_errors);
+      f.count = static_cast<std::uint64_t>(rng.between(1, 2));
+      break;
+    case fault_type::sequence_error:
+      f.error = rng.pick(sequence_errors);
+      f.count = 1;
+      break;
+    case fault_type::append_then_error:
+      // Only errors a broker sends after appending: NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+      // and a delayed acks=all produce that times out or loses its leadership.
+      // (Validation errors such as MESSAGE_TOO_LARGE come before any append.)
+      f.error = rng.chance(60)   ? c(kafka_error::not_enough_replicas_after_append)
+                : rng.chance(50) ? c(kafka_error::request_timed_out)
+                                 : c(kafka_error::not_leader_or_follower);
+      f.count = static_cast<std::uint64_t>(rng.between(1, 3));
+      break;
+    case fault_type::close_before:
+      f.partition = -1;  // any API, so no partition filter
+      f.count = static_cast<std::uint64_t>(rng.between(1, 3));
+      break;
+    case fault_type::lost_ack:
+    case fault_type::dropped_request:
+    case fault_type::close_after_processing:
+    case fault_type::close_after_response:
+    case fault_type::init_producer_id_error:
+      f.count = static_cast<std::uint64_t>(rng.between(1, 3));
+      break;
+    case fault_type::delayed_response:
+      f.delay = ms(rng.between(10, 2 * s.producer.request_timeout.count()));
+      break;
+    case fault_type::throttle:
+      f.throttle_ms = static_cast<std::int32_t>(rng.between(10, 1000));
+      break;
+    case fault_type::metadata_error:
+      f.error = c(kafka_error::leader_not_available);
+      f.count = static_cast<std::uint64_t>(rng.between(1, 10));
+      break;
+    case fault_type::leader_move:
+      f.partition = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(s.partitions)));
+      f.broker = static_cast<std::int32_t>(rng.below(s.brokers));
+      f.duration = ms(0);
+      break;
+    case fault_type::broker_outage:
+      f.broker = static_cast<std::int32_t>(rng.between(1, s.brokers));
+      f.duration = ms(rng.between(200, 8000));
+      break;
+    case fault_type::isr_shrink:
+      f.partition = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(s.partitions)));
+      break;
+    case fault_type::connection_cut:
+      f.broker = static_cast<std::int32_t>(rng.between(1, s.brokers));
+      f.duration = ms(0);
+      break;
+    case fault_type::latency_spike:
+      f.broker = static_cast<std::int32_t>(rng.between(1, s.brokers));
+      f.delay = ms(rng.between(20, 1500));
+      break;
+  }
+  if (f.type == fault_type::init_producer_id_error) f.error = c(kafka_error::coordinator_not_available);
+  return f;
+}
+
 scenario make_scenario(std::uint64_t seed, const scenario_options& options) {
   random_source rng(seed);
   scenario s;
@@ -202,78 +278,8 @@ scenario make_scenario(std::uint64_t seed, const scenario_options& options) {
   const auto fault_count = (rng.chance(10) || types.empty()) ? 0 : rng.between(1, 8);
   ms last_fault_end{0};
   for (std::int64_t i = 0; i < fault_count; ++i) {
-    fault_event f;
-    f.type = types[rng.below(types.size())];
-    f.at = ms(rng.between(0, last_send.count() + 1000));
-    f.duration = ms(rng.between(100, 5000));
-    f.broker = rng.chance(50) ? 0 : static_cast<std::int32_t>(rng.between(1, s.brokers));
-    f.partition = rng.chance(50) ? -1 : static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(s.partitions)));
-    f.percent = static_cast<unsigned>(rng.between(10, 100));
-    f.count = static_cast<std::uint64_t>(rng.between(1, 5));
-    switch (f.type) {
-      case fault_type::produce_error:
-        f.error = rng.pick(retriable_produce_errors);
-        break;
-      case fault_type::produce_fatal_error:
-        f.error = rng.pick(fatal_produce_errors);
-        f.count = static_cast<std::uint64_t>(rng.between(1, 2));
-        break;
-      case fault_type::sequence_error:
-        f.error = rng.pick(sequence_errors);
-        f.count = 1;
-        break;
-      case fault_type::append_then_error:
-        // Only errors a broker sends after appending: NOT_ENOUGH_REPLICAS_AFTER_APPEND,
-        // and a delayed acks=all produce that times out or loses its leadership.
-        // (Validation errors such as MESSAGE_TOO_LARGE come before any append.)
-        f.error = rng.chance(60)   ? c(kafka_error::not_enough_replicas_after_append)
-                  : rng.chance(50) ? c(kafka_error::request_timed_out)
-                                   : c(kafka_error::not_leader_or_follower);
-        f.count = static_cast<std::uint64_t>(rng.between(1, 3));
-        break;
-      case fault_type::close_before:
-        f.partition = -1;  // any API, so no partition filter
-        f.count = static_cast<std::uint64_t>(rng.between(1, 3));
-        break;
-      case fault_type::lost_ack:
-      case fault_type::dropped_request:
-      case fault_type::close_after_processing:
-      case fault_type::close_after_response:
-      case fault_type::init_producer_id_error:
-        f.count = static_cast<std::uint64_t>(rng.between(1, 3));
-        break;
-      case fault_type::delayed_response:
-        f.delay = ms(rng.between(10, 2 * p.request_timeout.count()));
-        break;
-      case fault_type::throttle:
-        f.throttle_ms = static_cast<std::int32_t>(rng.between(10, 1000));
-        break;
-      case fault_type::metadata_error:
-        f.error = c(kafka_error::leader_not_available);
-        f.count = static_cast<std::uint64_t>(rng.between(1, 10));
-        break;
-      case fault_type::leader_move:
-        f.partition = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(s.partitions)));
-        f.broker = static_cast<std::int32_t>(rng.below(s.brokers));
-        f.duration = ms(0);
-        break;
-      case fault_type::broker_outage:
-        f.broker = static_cast<std::int32_t>(rng.between(1, s.brokers));
-        f.duration = ms(rng.between(200, 8000));
-        break;
-      case fault_type::isr_shrink:
-        f.partition = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(s.partitions)));
-        break;
-      case fault_type::connection_cut:
-        f.broker = static_cast<std::int32_t>(rng.between(1, s.brokers));
-        f.duration = ms(0);
-        break;
-      case fault_type::latency_spike:
-        f.broker = static_cast<std::int32_t>(rng.between(1, s.brokers));
-        f.delay = ms(rng.between(20, 1500));
-        break;
-    }
-    if (f.type == fault_type::init_producer_id_error) f.error = c(kafka_error::coordinator_not_available);
+    const fault_type type = types[rng.below(types.size())];
+    fault_event f = draw_fault(type, rng, s, last_send);
     last_fault_end = std::max(last_fault_end, f.at + f.duration);
     s.faults.push_back(f);
   }

@@ -18,6 +18,7 @@
 #include "kwire/mockbroker/cluster.hpp"
 #include "kwire/producer/producer_core.hpp"
 #include "kwire/sim/checker.hpp"
+#include "kwire/sim/random.hpp"
 #include "kwire/sim/world.hpp"
 
 namespace kwire::sim {
@@ -102,6 +103,12 @@ struct scenario_options {
 
 /// The scenario for `seed`: a pure function of its arguments.
 scenario make_scenario(std::uint64_t seed, const scenario_options& options = {});
+
+/// One fault of `type`, drawn from `rng` in make_scenario's ranges (the draws
+/// make_scenario makes once it has picked the type; `s` gives the cluster
+/// and producer, `last_send` the end of the workload). fuzz_schedule builds
+/// its schedules with it too, so the two cannot drift apart.
+fault_event draw_fault(fault_type type, random_source& rng, const scenario& s, ms last_send);
 
 /// What one run gave.
 struct run_result {
