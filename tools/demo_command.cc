@@ -89,21 +89,26 @@ schedule install_faults(mock::cluster& c) {
   constexpr std::int16_t produce_key = 0;
   mock::fault_rule not_leader;
   not_leader.match.api_key = produce_key;
-  not_leader.match.probability = 0.002;
+  // Each rule starts firing at its nth matching request (so every run sees
+  // it, however few requests the batching makes), then at random.
+  not_leader.match.nth = 100;
+  not_leader.match.probability = 0.05;
   not_leader.action = mock::fault_action::error(kafka_error::not_leader_or_follower);
   not_leader.count = 20;
   add("NOT_LEADER_OR_FOLLOWER answers", not_leader);
 
   mock::fault_rule not_enough;
   not_enough.match.api_key = produce_key;
-  not_enough.match.probability = 0.002;
+  not_enough.match.nth = 150;
+  not_enough.match.probability = 0.05;
   not_enough.action = mock::fault_action::error(kafka_error::not_enough_replicas);
   not_enough.count = 20;
   add("NOT_ENOUGH_REPLICAS answers", not_enough);
 
   mock::fault_rule written_then_error;
   written_then_error.match.api_key = produce_key;
-  written_then_error.match.probability = 0.001;
+  written_then_error.match.nth = 250;
+  written_then_error.match.probability = 0.05;
   written_then_error.action = mock::fault_action::append_then_error(kafka_error::request_timed_out);
   written_then_error.count = 5;
   add("REQUEST_TIMED_OUT after the append", written_then_error);
