@@ -166,7 +166,15 @@ class message_set_parser {
     if (wrapper && wrapper->magic == 1 && set_.messages_.size() > first_inner) {
       const std::int64_t last = set_.messages_.back().offset;
       for (std::size_t i = first_inner; i < set_.messages_.size(); ++i) {
-        set_.messages_[i].offset = wrapper->offset - last + set_.messages_[i].offset;
+        // Offsets from the wire: an absolute offset outside int64 is an
+        // invalid wrapper, not an overflow (found by fuzz_records).
+        std::int64_t base = 0;
+        std::int64_t absolute = 0;
+        if (__builtin_sub_overflow(wrapper->offset, last, &base) ||
+            __builtin_add_overflow(base, set_.messages_[i].offset, &absolute))
+          return fail(data.data(), codec_errc::invalid_record, "offset",
+                      "inner message offsets do not fit the wrapper's offset");
+        set_.messages_[i].offset = absolute;
       }
     }
     return true;
