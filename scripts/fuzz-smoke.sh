@@ -4,7 +4,11 @@
 # time from its seed corpus. A crash, leak, sanitizer report or timeout fails.
 # New inputs go to a scratch directory in the build tree, never into fuzz/corpus/.
 # Usage: scripts/fuzz-smoke.sh [target ...]   (default: every fuzz/fuzz_*.cc)
-# Environment: KWIRE_FUZZ_SECONDS (per target, default 20),
+# The smoke is seeded (KWIRE_FUZZ_SEED, default 1), so that CI explores the
+# same inputs on every run and a red CI means a change broke something, not
+# that this run was luckier; exploratory fuzzing is the long runs of
+# fuzz/README.md (and KWIRE_FUZZ_SEED=0 here: libFuzzer picks a seed).
+# Environment: KWIRE_FUZZ_SECONDS (per target, default 20), KWIRE_FUZZ_SEED,
 #              KWIRE_FUZZ_BUILD_DIR (default build-fuzz), KWIRE_JOBS (default nproc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +17,7 @@ scripts/install-deps.sh --with-clang
 
 build_dir=${KWIRE_FUZZ_BUILD_DIR:-build-fuzz}
 seconds=${KWIRE_FUZZ_SECONDS:-20}
+seed=${KWIRE_FUZZ_SEED:-1}
 jobs=${KWIRE_JOBS:-$(nproc)}
 
 if [ $# -gt 0 ]; then
@@ -37,7 +42,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$work/corpus" "$work/artifacts"
   echo "fuzz-smoke: $t for ${seconds}s" >&2
   # The first corpus directory receives new inputs; the seeds are only read.
-  if "$build_dir/fuzz/$t" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 \
+  if "$build_dir/fuzz/$t" -seed="$seed" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
       "$work/corpus" "fuzz/corpus/$t" >"$work/log" 2>&1; then
     grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec)' "$work/log" >&2 || true
