@@ -109,7 +109,9 @@ void BM_decode_produce_v3(benchmark::State& s) { decode_loop(s, produce_1mib(), 
 void BM_memcpy_produce_v11(benchmark::State& s) { memcpy_loop(s, produce_1mib().encoded_size(11)); }
 void BM_encode_produce_v11(benchmark::State& s) { encode_loop(s, produce_1mib(), 11); }
 void BM_decode_produce_v11(benchmark::State& s) { decode_loop(s, produce_1mib(), 11); }
-void BM_memcpy_metadata_v12(benchmark::State& s) { memcpy_loop(s, metadata_1000().encoded_size(12)); }
+void BM_memcpy_metadata_v12(benchmark::State& s) {
+  memcpy_loop(s, metadata_1000().encoded_size(12));
+}
 void BM_encode_metadata_v12(benchmark::State& s) { encode_loop(s, metadata_1000(), 12); }
 void BM_decode_metadata_v12(benchmark::State& s) { decode_loop(s, metadata_1000(), 12); }
 

@@ -53,16 +53,16 @@ int main(int argc, char** argv) {
   const long records = argc > 2 ? std::atol(argv[2]) : 2000000;
   const long size = argc > 3 ? std::atol(argv[3]) : 100;
 
-  std::unique_ptr<kwire::mock::cluster> cluster;
-  std::unique_ptr<kwire::mock::tcp_server> server;
+  std::unique_ptr<kwire::mockbroker::cluster> cluster;
+  std::unique_ptr<kwire::mockbroker::tcp_server> server;
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   if (use_kwire) {
-    kwire::mock::cluster_config config;
+    kwire::mockbroker::cluster_config config;
     config.default_partitions = 3;
     config.retention_bytes = 64LL * 1024 * 1024;
     config.request_log_capacity = 0;
-    cluster = std::make_unique<kwire::mock::cluster>(config);
-    server = std::make_unique<kwire::mock::tcp_server>(*cluster);
+    cluster = std::make_unique<kwire::mockbroker::cluster>(config);
+    server = std::make_unique<kwire::mockbroker::tcp_server>(*cluster);
     server->start();
     if (!set(conf, "bootstrap.servers", server->bootstrap_servers())) return 1;
   } else {
@@ -84,18 +84,22 @@ int main(int argc, char** argv) {
   for (long i = 0; i < records; ++i) {
     while (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC("bench"),
                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) ==
-           RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_poll(producer, 1);
     }
     if ((i & 1023) == 0) rd_kafka_poll(producer, 0);
   }
   rd_kafka_flush(producer, 300000);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   rd_kafka_destroy(producer);
   if (server) server->stop();
-  std::printf("{\"mock\":\"%s\",\"records\":%ld,\"seconds\":%.3f,\"records_per_sec\":%.0f,\"delivered\":%llu,\"failed\":%llu}\n",
-              argv[1], records, seconds, static_cast<double>(delivered) / seconds,
-              static_cast<unsigned long long>(delivered.load()), static_cast<unsigned long long>(failed.load()));
+  std::printf(
+      "{\"mock\":\"%s\",\"records\":%ld,\"seconds\":%.3f,\"records_per_sec\":%.0f,\"delivered\":%"
+      "llu,\"failed\":%llu}\n",
+      argv[1], records, seconds, static_cast<double>(delivered) / seconds,
+      static_cast<unsigned long long>(delivered.load()),
+      static_cast<unsigned long long>(failed.load()));
   return failed == 0 && delivered == static_cast<std::uint64_t>(records) ? 0 : 1;
 }

@@ -48,7 +48,8 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     if (s->failed++ == 0) s->first_error = rd_kafka_err2str(m->err);
     return;
   }
-  if (i % s->sample_every == 0) s->latency_us[i / s->sample_every] = s->now_us() - s->sent_at_us[i / s->sample_every];
+  if (i % s->sample_every == 0)
+    s->latency_us[i / s->sample_every] = s->now_us() - s->sent_at_us[i / s->sample_every];
   ++s->delivered;
 }
 
@@ -69,9 +70,10 @@ double percentile_ms(const std::vector<std::int64_t>& sorted_us, double q) {
 }
 
 int usage() {
-  std::fprintf(stderr,
-               "usage: rdkafka_perf --bootstrap B [--topic T] --records N --record-size S [--throughput R]\n"
-               "                    [-X key=value]...\n");
+  std::fprintf(
+      stderr,
+      "usage: rdkafka_perf --bootstrap B [--topic T] --records N --record-size S [--throughput R]\n"
+      "                    [-X key=value]...\n");
   return 2;
 }
 
@@ -135,8 +137,8 @@ int main(int argc, char** argv) {
   state.start = steady::now();
   for (std::size_t i = 0; i < n; ++i) {
     if (throughput > 0 && i % 64 == 0) {  // as kwire perf --throughput
-      const auto due = std::chrono::microseconds(
-          static_cast<std::int64_t>(static_cast<double>(i) * 1e6 / static_cast<double>(throughput)));
+      const auto due = std::chrono::microseconds(static_cast<std::int64_t>(
+          static_cast<double>(i) * 1e6 / static_cast<double>(throughput)));
       const auto ahead = due - std::chrono::microseconds(state.now_us());
       if (ahead > std::chrono::microseconds(200)) {
         rd_kafka_poll(producer, 0);
@@ -146,11 +148,12 @@ int main(int argc, char** argv) {
     // As kwire perf (and Java's perf test): from before the send, so the
     // time spent waiting for room in the queue counts.
     if (i % state.sample_every == 0) state.sent_at_us[i / state.sample_every] = state.now_us();
-    while (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()),
-                             RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                             RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(i))),
-                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+    while (rd_kafka_producev(
+               producer, RD_KAFKA_V_TOPIC(topic.c_str()),
+               RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+               RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(i))),
+               RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_poll(producer, 1);
     }
     if ((i & 1023) == 0) rd_kafka_poll(producer, 0);
@@ -172,9 +175,12 @@ int main(int argc, char** argv) {
       "\"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f, \"p999\": %.3f, \"max\": %.3f}, "
       "\"delivered\": %llu, \"failed\": %llu}\n",
       n, seconds, seconds > 0 ? static_cast<double>(n) / seconds : 0.0,
-      seconds > 0 ? static_cast<double>(n) * static_cast<double>(size) / (1024.0 * 1024.0) / seconds : 0.0,
-      percentile_ms(latencies, 0.5), percentile_ms(latencies, 0.99), percentile_ms(latencies, 0.999),
+      seconds > 0 ? static_cast<double>(n) * static_cast<double>(size) / (1024.0 * 1024.0) / seconds
+                  : 0.0,
+      percentile_ms(latencies, 0.5), percentile_ms(latencies, 0.99),
+      percentile_ms(latencies, 0.999),
       latencies.empty() ? 0.0 : static_cast<double>(latencies.back()) / 1000.0,
-      static_cast<unsigned long long>(state.delivered), static_cast<unsigned long long>(state.failed));
+      static_cast<unsigned long long>(state.delivered),
+      static_cast<unsigned long long>(state.failed));
   return state.failed == 0 && state.delivered == n ? 0 : 1;
 }

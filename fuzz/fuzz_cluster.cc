@@ -3,16 +3,16 @@
 //
 // Input: byte 0 configures the cluster (bit 0: keep a request log, which
 // copies and keeps every decoded request; bits 1-4: one fault rule that fires
-// on half the requests, 0 for none). Then entries: a selector byte (bits 0-1:
-// broker 1-3, or 0 for an id no broker has; bits 2-3: connection; bits 4-7:
-// time step of 37 ms each), an int32 big-endian frame size and the frame (the
-// last entry takes what is left). A connection the cluster closed is replaced
-// by a new one, as a client reconnects.
-// Oracles: handle() never throws and answers or closes: a request that gets
-// neither is an acks=0 Produce or hit a dropping fault. A response is one
-// whole frame with the request's correlation id; if the request decodes, the
-// response decodes as its API and version answer (ApiVersions for a version
-// the broker lacks: as v0). Leaks are ASan's to find.
+// on half the requests, 0 for none; bits 5-6: a control hook on Metadata
+// that passes, delays, or answers with a default response, 0 for none; bit 7:
+// a hook that answers Heartbeat, an API the cluster does not serve). Then entries: a selector byte
+// (bits 0-1: broker 1-3, or 0 for an id no broker has; bits 2-3: connection; bits 4-7: time step of
+// 37 ms each), an int32 big-endian frame size and the frame (the last entry takes what is left). A
+// connection the cluster closed is replaced by a new one, as a client reconnects. Oracles: handle()
+// never throws and answers or closes: a request that gets neither is an acks=0 Produce or hit a
+// dropping fault. A response is one whole frame with the request's correlation id; if the request
+// decodes, the response decodes as its API and version answer (ApiVersions for a version the broker
+// lacks: as v0). Leaks are ASan's to find.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -23,6 +23,8 @@
 #include "kwire/mockbroker/cluster.hpp"
 #include "kwire/protocol/frame.hpp"
 #include "kwire/protocol/header.hpp"
+#include "kwire/protocol/messages/heartbeat.hpp"
+#include "kwire/protocol/messages/metadata.hpp"
 #include "kwire/protocol/messages/produce.hpp"
 
 namespace {
@@ -34,12 +36,16 @@ namespace {
 }
 #define CHECK(cond) ((cond) ? void() : fail(#cond, __LINE__))
 
-constexpr kwire::mock::fault_kind fault_kinds[] = {
-    kwire::mock::fault_kind::error,         kwire::mock::fault_kind::delay,
-    kwire::mock::fault_kind::drop,          kwire::mock::fault_kind::close_before,
-    kwire::mock::fault_kind::close_after_processing, kwire::mock::fault_kind::close_after_response,
-    kwire::mock::fault_kind::append_then_error,      kwire::mock::fault_kind::append_then_drop,
-    kwire::mock::fault_kind::throttle,
+constexpr kwire::mockbroker::fault_kind fault_kinds[] = {
+    kwire::mockbroker::fault_kind::error,
+    kwire::mockbroker::fault_kind::delay,
+    kwire::mockbroker::fault_kind::drop,
+    kwire::mockbroker::fault_kind::close_before,
+    kwire::mockbroker::fault_kind::close_after_processing,
+    kwire::mockbroker::fault_kind::close_after_response,
+    kwire::mockbroker::fault_kind::append_then_error,
+    kwire::mockbroker::fault_kind::append_then_drop,
+    kwire::mockbroker::fault_kind::throttle,
 };
 
 bool is_acks0_produce(std::span<const std::uint8_t> frame) {
@@ -49,7 +55,8 @@ bool is_acks0_produce(std::span<const std::uint8_t> frame) {
   return produce && produce->acks == 0;
 }
 
-void check_response(const kwire::mock::handle_result& res, std::span<const std::uint8_t> frame) {
+void check_response(const kwire::mockbroker::handle_result& res,
+                    std::span<const std::uint8_t> frame) {
   const auto& bytes = *res.response;
   CHECK(bytes.size() >= 8);
   const auto split = kwire::split_frame(bytes);
@@ -68,37 +75,65 @@ void check_response(const kwire::mock::handle_result& res, std::span<const std::
     return;
   }
   CHECK(*correlation_id == req->header.correlation_id);
-  CHECK(static_cast<bool>(kwire::decode_response(split.payload, req->header.api_key, req->header.api_version)));
+  CHECK(static_cast<bool>(
+      kwire::decode_response(split.payload, req->header.api_key, req->header.api_version)));
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
-  kwire::mock::cluster_config config;
+  kwire::mockbroker::cluster_config config;
   config.request_log_capacity = (data[0] & 1) ? 8 : 0;
   config.seed = 7;
-  kwire::mock::cluster cluster(config);
+  kwire::mockbroker::cluster cluster(config);
   cluster.create_topic("fuzz", {.partitions = 3});
   bool dropping_fault = false;
   if (const unsigned f = (data[0] >> 1) & 15; f > 0 && f <= std::size(fault_kinds)) {
-    kwire::mock::fault_rule rule;
+    kwire::mockbroker::fault_rule rule;
     rule.match.probability = 0.5;
     rule.action.kind = fault_kinds[f - 1];
     rule.action.error_code = 6;  // NOT_LEADER_OR_FOLLOWER
     rule.action.delay = std::chrono::milliseconds(100);
     rule.action.throttle_ms = 50;
-    dropping_fault = rule.action.kind == kwire::mock::fault_kind::drop ||
-                     rule.action.kind == kwire::mock::fault_kind::append_then_drop;
+    dropping_fault = rule.action.kind == kwire::mockbroker::fault_kind::drop ||
+                     rule.action.kind == kwire::mockbroker::fault_kind::append_then_drop;
     cluster.add_fault(rule);
   }
+  using kwire::mockbroker::control_decision;
+  switch ((data[0] >> 5) & 3) {
+    case 1:
+      cluster.control(
+          kwire::metadata_request::api_key,
+          [](const kwire::mockbroker::control_request&) { return control_decision::pass(); });
+      break;
+    case 2:
+      cluster.control(kwire::metadata_request::api_key,
+                      [](const kwire::mockbroker::control_request&) {
+                        return control_decision::delay(std::chrono::milliseconds(50));
+                      });
+      break;
+    case 3:
+      cluster.control(kwire::metadata_request::api_key,
+                      [](const kwire::mockbroker::control_request&) {
+                        return control_decision::answer(kwire::metadata_response{});
+                      });
+      break;
+    default:
+      break;
+  }
+  if (data[0] & 0x80)
+    cluster.control(kwire::heartbeat_request::api_key,
+                    [](const kwire::mockbroker::control_request&) {
+                      return control_decision::answer(kwire::heartbeat_response{});
+                    });
 
   // Connection ids per (broker, slot); a closed connection gets a fresh id.
   std::array<std::array<std::uint64_t, 4>, 4> connection{};
   std::uint64_t next_connection = 1;
   for (auto& b : connection)
     for (auto& c : b) c = next_connection++;
-  auto now = kwire::mock::time_point(std::chrono::milliseconds(1'700'000'000'000));
+  auto now = kwire::mockbroker::time_point(std::chrono::milliseconds(1'700'000'000'000));
 
   std::size_t at = 1;
   while (at < size) {

@@ -1,13 +1,16 @@
 // Fuzz target: every request and response decoder. The first three bytes pick
 // the API, the version and the direction; the rest is the message body.
 // Oracle: whatever decodes re-encodes (with encoded_size matching) to bytes
-// that decode to an equal message.
+// that decode to an equal message, and the whole-frame encoder puts exactly
+// those bytes after its size prefix and header.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <sstream>
 #include <vector>
 
 #include "kwire/protocol/api.hpp"
+#include "kwire/protocol/frame_encode.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 3) return 0;
@@ -34,5 +37,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   kwire::reader r2(out);
   auto again = kwire::any_message::decode(ops, r2, version);
   if (!again || r2.remaining() != 0 || !(*again == *decoded)) std::abort();
+
+  kwire::request_header header;
+  header.api_version = version;
+  auto frame = ops.is_request ? kwire::encode_request(header, *decoded)
+                              : kwire::encode_response(1, version, *decoded);
+  if (!frame || frame->size() < out.size() ||
+      !std::equal(out.begin(), out.end(), frame->end() - static_cast<std::ptrdiff_t>(out.size()))) {
+    std::abort();
+  }
   return 0;
 }

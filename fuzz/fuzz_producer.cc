@@ -12,7 +12,7 @@
 //   4  the connection closes (or the next connection attempt fails)
 //   5  time passes
 //   6  more records are sent (keyed, unkeyed, to an explicit partition)
-//   7  flush()
+//   7  flush(); with bit 3 set, want_metadata() for the topic first
 // After every operation the core is polled until it is idle; then it is
 // given a few seconds more, aborted, and polled again.
 // Oracles: no crash; every frame the core writes is on an open connection
@@ -67,14 +67,14 @@ struct connection {
   std::deque<std::vector<std::uint8_t>> requests;  // written, not yet answered
 };
 
-kwire::mock::cluster_config quiet_cluster() {
-  kwire::mock::cluster_config c;
+kwire::mockbroker::cluster_config quiet_cluster() {
+  kwire::mockbroker::cluster_config c;
   c.request_log_capacity = 0;
   return c;
 }
 
 struct harness {
-  kwire::mock::cluster cluster{quiet_cluster()};
+  kwire::mockbroker::cluster cluster{quiet_cluster()};
   std::unique_ptr<kwire::producer_core> core;
   std::map<std::pair<std::string, std::int32_t>, std::int32_t> address_to_broker;
   std::map<std::int32_t, connection> connections;  // by the core's broker id
@@ -82,10 +82,10 @@ struct harness {
   bool refuse_next_connect = false;
   // KWIRE_FUZZ_TRACE=1 prints every step and poll (for replaying one input).
   const bool tracing = std::getenv("KWIRE_FUZZ_TRACE") != nullptr;
-  kwire::core_time now{0};
+  kwire::core_time now{};
 
-  std::vector<std::uint64_t> to_send;   // record ids waiting for send()
-  std::vector<int> reports;             // per record id: reports received
+  std::vector<std::uint64_t> to_send;  // record ids waiting for send()
+  std::vector<int> reports;            // per record id: reports received
   std::vector<bool> accepted;
   std::size_t accepted_count = 0;
   std::size_t reported_count = 0;
@@ -98,10 +98,22 @@ struct harness {
     for (const auto& b : cluster.brokers()) p.bootstrap_servers.push_back({b.host, b.port});
     p.enable_idempotence_set = true;
     switch (choice & 3) {
-      case 0: p.acks = -1; p.enable_idempotence = true; break;
-      case 1: p.acks = -1; p.enable_idempotence = false; break;
-      case 2: p.acks = 1; p.enable_idempotence = false; break;
-      default: p.acks = 0; p.enable_idempotence = false; break;
+      case 0:
+        p.acks = -1;
+        p.enable_idempotence = true;
+        break;
+      case 1:
+        p.acks = -1;
+        p.enable_idempotence = false;
+        break;
+      case 2:
+        p.acks = 1;
+        p.enable_idempotence = false;
+        break;
+      default:
+        p.acks = 0;
+        p.enable_idempotence = false;
+        break;
     }
     p.max_in_flight_requests_per_connection = 1 + (choice >> 2) % 5;
     p.compression_type = static_cast<kwire::compression>((choice >> 5) % 5);
@@ -134,9 +146,11 @@ struct harness {
       r.topic = "fuzz";
       if (shape_ & 1) r.key = kwire::bytes_of(key);
       r.value = kwire::bytes_of(value);
-      if ((shape_ & 2) && id % 3 == 0) r.partition = static_cast<std::int32_t>(id % 4);  // 3 is invalid
+      if ((shape_ & 2) && id % 3 == 0)
+        r.partition = static_cast<std::int32_t>(id % 4);  // 3 is invalid
       const auto res = core->send(r, id, now);
-      if (res.status == kwire::send_status::wait_for_metadata || res.status == kwire::send_status::wait_for_buffer)
+      if (res.status == kwire::send_status::wait_for_metadata ||
+          res.status == kwire::send_status::wait_for_buffer)
         return;
       to_send.erase(to_send.begin());
       if (res.status == kwire::send_status::accepted) {
@@ -148,11 +162,14 @@ struct harness {
 
   void handle(kwire::core_output out) {
     if (tracing) {
-      std::fprintf(stderr, "%lldms poll:", static_cast<long long>(now.count()));
+      std::fprintf(stderr, "%lldms poll:", static_cast<long long>(kwire::unix_ms(now)));
       for (const auto id : out.disconnects) std::fprintf(stderr, " close %d", id);
-      for (const auto& c : out.connects) std::fprintf(stderr, " connect %d %s:%d", c.broker_id, c.host.c_str(), c.port);
-      for (const auto& f : out.frames) std::fprintf(stderr, " write %d (%zu bytes)", f.broker_id, f.bytes.size());
-      for (const auto& r : out.reports) std::fprintf(stderr, " report r%llu", static_cast<unsigned long long>(r.record_id));
+      for (const auto& c : out.connects)
+        std::fprintf(stderr, " connect %d %s:%d", c.broker_id, c.host.c_str(), c.port);
+      for (const auto& f : out.frames)
+        std::fprintf(stderr, " write %d (%zu bytes)", f.broker_id, f.bytes.size());
+      for (const auto& r : out.reports)
+        std::fprintf(stderr, " report r%llu", static_cast<unsigned long long>(r.record_id));
       std::fprintf(stderr, "\n");
     }
     for (const std::int32_t id : out.disconnects) connections.erase(id);
@@ -220,7 +237,7 @@ struct harness {
     const auto request = std::move(c->requests.front());
     c->requests.pop_front();
     auto res = cluster.handle(c->cluster_broker, c->cluster_connection, request,
-                              kwire::mock::time_point(now));
+                              kwire::mockbroker::time_point(now.time_since_epoch()));
     if (res.response) {
       auto& bytes = *res.response;
       if (mutate && !bytes.empty()) bytes[flip_at % bytes.size()] ^= flip ? flip : 1;
@@ -248,7 +265,8 @@ struct harness {
     const auto at = kwire::begin_frame(w);
     kwire::response_header h;
     h.correlation_id = request->header.correlation_id;
-    h.encode(w, kwire::response_header_version(request->header.api_key, request->header.api_version));
+    h.encode(w,
+             kwire::response_header_version(request->header.api_key, request->header.api_version));
     w.write_raw(body);
     kwire::end_frame(w, at);
     core->on_bytes(id, out, now);
@@ -256,11 +274,19 @@ struct harness {
 
   void step(script& in) {
     const std::uint8_t op = in.byte();
-    if (tracing) std::fprintf(stderr, "%lldms step %d (byte %d)\n", static_cast<long long>(now.count()), op & 7, op);
+    if (tracing)
+      std::fprintf(stderr, "%lldms step %d (byte %d)\n",
+                   static_cast<long long>(kwire::unix_ms(now)), op & 7, op);
     switch (op & 7) {
-      case 0: cluster_answers(in, false); break;
-      case 1: cluster_answers(in, true); break;
-      case 2: made_up_answer(in); break;
+      case 0:
+        cluster_answers(in, false);
+        break;
+      case 1:
+        cluster_answers(in, true);
+        break;
+      case 2:
+        made_up_answer(in);
+        break;
       case 3: {
         std::int32_t id = 0;
         const bool some = pick(in.byte(), &id) != nullptr;
@@ -278,9 +304,21 @@ struct harness {
         }
         break;
       }
-      case 5: now += std::chrono::milliseconds(1 + (op >> 3) * (op >> 3) * 4); break;
-      case 6: queue_records((op >> 3) % 8, static_cast<std::uint8_t>(op >> 6)); break;
-      case 7: core->flush(); break;
+      case 5:
+        now += std::chrono::milliseconds(1 + (op >> 3) * (op >> 3) * 4);
+        break;
+      case 6:
+        queue_records((op >> 3) % 8, static_cast<std::uint8_t>(op >> 6));
+        break;
+      case 7:
+        if (op & 8) {
+          // Asking for known metadata must change nothing a record sees.
+          const auto before = core->partition_count("fuzz");
+          (void)core->want_metadata("fuzz");
+          CHECK(core->partition_count("fuzz") == before);
+        }
+        core->flush();
+        break;
     }
     settle();
   }

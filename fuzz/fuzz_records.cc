@@ -55,7 +55,8 @@ void batch_round_trip(const kwire::record_batch& batch, const std::vector<owned_
   options.base_sequence = h.base_sequence;
   kwire::record_batch_builder builder(options);
   for (const auto& r : records)
-    if (builder.append(r.timestamp, r.key, r.value, r.headers)) return;  // a field the builder refuses
+    if (builder.append(r.timestamp, r.key, r.value, r.headers))
+      return;  // a field the builder refuses
   auto built = builder.finish();
   if (!built) return;  // e.g. a codec this build cannot write
   kwire::batch_read_options read_options;
@@ -71,7 +72,8 @@ void batch_round_trip(const kwire::record_batch& batch, const std::vector<owned_
     CHECK(r.timestamp == want.timestamp && same(r.key, want.key) && same(r.value, want.value));
     std::size_t j = 0;
     for (const auto& hdr : r.headers) {
-      CHECK(j < want.headers.size() && hdr.key == want.headers[j].key && same(hdr.value, want.headers[j].value));
+      CHECK(j < want.headers.size() && hdr.key == want.headers[j].key &&
+            same(hdr.value, want.headers[j].value));
       ++j;
     }
     CHECK(j == want.headers.size());

@@ -51,20 +51,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const ms last_send = s.records.empty() ? ms(0) : s.records.back().at;
   s.faults.clear();
   ms last_fault_end{0};
-  for (std::size_t at = 4; at + fault_size <= size && s.faults.size() < max_faults; at += fault_size) {
+  for (std::size_t at = 4; at + fault_size <= size && s.faults.size() < max_faults;
+       at += fault_size) {
     s.faults.push_back(decode_fault(data + at, s, last_send));
     last_fault_end = std::max(last_fault_end, s.faults.back().at + s.faults.back().duration);
   }
   std::stable_sort(s.faults.begin(), s.faults.end(),
                    [](const fault_event& a, const fault_event& b) { return a.at < b.at; });
   // As make_scenario(): long enough for every record to be reported.
-  s.limit = std::max(last_send, last_fault_end) + s.producer.delivery_timeout + 2 * s.producer.request_timeout +
-            ms(60000);
+  s.limit = std::max(last_send, last_fault_end) + s.producer.delivery_timeout +
+            2 * s.producer.request_timeout + ms(60000);
 
   // KWIRE_SIM_TRACE=1 prints the run's trace (for replaying one input).
   static const bool tracing = std::getenv("KWIRE_SIM_TRACE") != nullptr;
   std::function<void(std::string_view)> trace;
-  if (tracing) trace = [](std::string_view line) { std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data()); };
+  if (tracing)
+    trace = [](std::string_view line) {
+      std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+    };
   const auto result = kwire::sim::run_scenario(s, trace);
   if (!result.check.ok()) {
     std::fprintf(stderr, "fuzz_schedule: checker violations in\n%s\n", s.describe().c_str());

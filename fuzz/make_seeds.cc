@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
         char name[96];
         std::snprintf(name, sizeof name, "%s-v%d", std::string(ops.name).c_str(), v);
         std::ofstream(dir / name, std::ios::binary)
-            .write(reinterpret_cast<const char*>(out.data()), static_cast<std::streamsize>(out.size()));
+            .write(reinterpret_cast<const char*>(out.data()),
+                   static_cast<std::streamsize>(out.size()));
         ++written;
       }
     }

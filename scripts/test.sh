@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds everything with
+# The test command: installs what is missing, checks the formatting, builds everything with
 # AddressSanitizer and UndefinedBehaviorSanitizer, warnings as errors, and runs
 # every test (Catch2 through ctest, and the fuzz targets over their corpora).
 # Usage: scripts/test.sh [extra ctest arguments]
@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh --with-interop
+# Hand-written code as .clang-format says, before spending time on a build.
+scripts/check-format.sh
 
 build_dir=${KWIRE_TEST_BUILD_DIR:-build-test}
 jobs=${KWIRE_JOBS:-$(nproc)}

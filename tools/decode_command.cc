@@ -16,19 +16,6 @@
 namespace kwire::tools {
 namespace {
 
-constexpr const char* decode_usage =
-    "usage: kwire decode --requests FILE [--responses FILE] [--redact] [--max-frame-size BYTES]\n"
-    "  Reads a stream of size-prefixed Kafka frames and prints one JSON object per frame.\n"
-    "  --requests FILE   what a client sent ('-' reads standard input)\n"
-    "  --responses FILE  what the broker answered; each response is matched to its request\n"
-    "                    by correlation id, which gives its API and version. With this\n"
-    "                    option only the responses are printed.\n"
-    "  --redact          print record keys, values and header values as {\"redacted\": SIZE}\n"
-    "  --max-frame-size  refuse frames above this size (default 104857600)\n"
-    "  Keys and values that are valid UTF-8 print as strings, others as {\"base64\": \"...\"}.\n"
-    "  A malformed frame prints {\"frame\": N, \"offset\": BYTE, \"error\": \"...\"} and decoding\n"
-    "  goes on with the next frame; a size prefix that cannot be trusted ends the stream.\n";
-
 bool read_all(const std::string& path, std::vector<std::uint8_t>& out) {
   if (path == "-") {
     out.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
@@ -61,9 +48,10 @@ std::vector<frame_at> split_stream(std::span<const std::uint8_t> stream, std::si
     out += "{\"frame\":" + std::to_string(frames.size()) + ",\"offset\":" + std::to_string(at) +
            ",\"error\":";
     if (v.state == frame_view::status::need_more) {
-      append_json_string(out, "truncated frame: " + std::to_string(stream.size() - at) +
-                                  " bytes left, the size prefix declares " +
-                                  (v.declared_size ? std::to_string(v.declared_size + 4) : "at least 4"));
+      append_json_string(
+          out, "truncated frame: " + std::to_string(stream.size() - at) +
+                   " bytes left, the size prefix declares " +
+                   (v.declared_size ? std::to_string(v.declared_size + 4) : "at least 4"));
     } else {
       append_json_string(out, "frame size " + std::to_string(v.declared_size) +
                                   (v.error == codec_errc::negative_length
@@ -95,57 +83,21 @@ struct request_key {
 
 }  // namespace
 
-int run_decode(int argc, char** argv) {
-  std::string requests_path, responses_path;
+int run_decode(const decode_options& given) {
+  const auto& requests_path = given.requests;
+  const auto& responses_path = given.responses;
+  const std::size_t max_frame = given.max_frame_size;
   json_options options;
-  std::size_t max_frame = default_max_frame_size;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::cerr << "kwire decode: " << arg << " needs a value\n";
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (arg == "--requests") {
-      requests_path = value();
-    } else if (arg == "--responses") {
-      responses_path = value();
-    } else if (arg == "--redact") {
-      options.show_payloads = false;
-    } else if (arg == "--max-frame-size") {
-      const std::string v = value();
-      char* end = nullptr;
-      const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || n == 0) {
-        std::cerr << "kwire decode: --max-frame-size: '" << v << "' is not a positive number\n";
-        return 2;
-      }
-      max_frame = static_cast<std::size_t>(n);
-    } else if (arg == "--help" || arg == "-h") {
-      std::cout << decode_usage;
-      return 0;
-    } else {
-      std::cerr << "kwire decode: unknown option '" << arg << "'\n" << decode_usage;
-      return 2;
-    }
-  }
-  if (requests_path.empty()) {
-    std::cerr << "kwire decode: --requests FILE is required\n" << decode_usage;
-    return 2;
-  }
-  if (requests_path == "-" && responses_path == "-") {
-    std::cerr << "kwire decode: only one of --requests and --responses can read standard input\n";
-    return 2;
-  }
+  options.show_payloads = !given.redact;
   std::vector<std::uint8_t> requests, responses;
   if (!read_all(requests_path, requests)) {
-    std::cerr << "kwire decode: cannot read '" << requests_path << "': " << std::strerror(errno) << "\n";
+    std::cerr << "kwire decode: cannot read '" << requests_path << "': " << std::strerror(errno)
+              << "\n";
     return 1;
   }
   if (!responses_path.empty() && !read_all(responses_path, responses)) {
-    std::cerr << "kwire decode: cannot read '" << responses_path << "': " << std::strerror(errno) << "\n";
+    std::cerr << "kwire decode: cannot read '" << responses_path << "': " << std::strerror(errno)
+              << "\n";
     return 1;
   }
 
@@ -155,7 +107,8 @@ int run_decode(int argc, char** argv) {
   std::string tail_error;  // printed after the frames before it
   for (const auto& f : split_stream(requests, max_frame, tail_error)) {
     auto req = decode_request(f.payload);
-    if (req) by_correlation[req->header.correlation_id] = {req->header.api_key, req->header.api_version};
+    if (req)
+      by_correlation[req->header.correlation_id] = {req->header.api_key, req->header.api_version};
     if (!print_requests) continue;
     frame_prefix(out, f);
     if (!req) {
@@ -208,7 +161,8 @@ int run_decode(int argc, char** argv) {
       const auto* api = find_api(key);
       out += "\"apiKey\":" + std::to_string(key) + ",\"apiName\":";
       append_json_string(out, api ? api->name : std::string_view("unknown"));
-      out += ",\"apiVersion\":" + std::to_string(version) + ",\"correlationId\":" + std::to_string(*corr) + ",";
+      out += ",\"apiVersion\":" + std::to_string(version) +
+             ",\"correlationId\":" + std::to_string(*corr) + ",";
       if (!resp) {
         append_error_object(out, f, resp.error());
       } else {

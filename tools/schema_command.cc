@@ -1,5 +1,5 @@
+// `kwire schema`: the API list, or every definition the codec was generated from.
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 
 #include "kwire/protocol/api.hpp"
@@ -7,22 +7,8 @@
 
 namespace kwire::tools {
 
-int run_schema(int argc, char** argv) {
-  bool json = false;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--json") == 0) {
-      json = true;
-    } else if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::cout << "usage: kwire schema [--json]\n"
-                   "  Without options: one line per API (key, name, versions, first flexible version).\n"
-                   "  --json: every request and response definition the codec was generated from,\n"
-                   "          as one JSON array in the shape of Kafka's message definitions.\n";
-      return 0;
-    } else {
-      std::cerr << "kwire schema: unknown option '" << argv[i] << "'\n";
-      return 2;
-    }
-  }
+int run_schema(const schema_options& options) {
+  const bool json = options.json;
   if (json) {
     const auto text = schema_json();
     std::fwrite(text.data(), 1, text.size(), stdout);

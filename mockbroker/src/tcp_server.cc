@@ -12,18 +12,12 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-namespace kwire::mock {
+namespace kwire::mockbroker {
 namespace {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using steady = std::chrono::steady_clock;
-
-// The core's clock counts from the Unix epoch (LogAppendTime needs wall time).
-time_point core_now() {
-  return time_point(std::chrono::duration_cast<duration>(
-      std::chrono::system_clock::now().time_since_epoch()));
-}
 
 }  // namespace
 
@@ -34,6 +28,8 @@ struct tcp_server::impl {
 
   cluster& cl;
   tcp_server_options options;
+  // The core's time: wall-clock milliseconds (LogAppendTime needs them) that never run backwards.
+  steady_core_clock clock;
   asio::io_context io;
   std::vector<std::pair<std::int32_t, std::unique_ptr<tcp::acceptor>>> acceptors;
   std::set<std::shared_ptr<session>> sessions;
@@ -55,8 +51,12 @@ struct tcp_server::impl {
 // responses in request order, each no earlier than the core asked.
 struct tcp_server::impl::session : std::enable_shared_from_this<session> {
   session(impl& s, tcp::socket sock, std::int32_t broker, std::uint64_t id)
-      : server(s), socket(std::move(sock)), broker_id(broker), connection_id(id),
-        splitter(s.options.max_frame_size), timer(s.io) {}
+      : server(s),
+        socket(std::move(sock)),
+        broker_id(broker),
+        connection_id(id),
+        splitter(s.options.max_frame_size),
+        timer(s.io) {}
 
   struct pending {
     steady::time_point at;
@@ -77,15 +77,16 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
   bool closed = false;
 
   void read() {
-    socket.async_read_some(asio::buffer(buffer),
-                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                             if (self->closed) return;
-                             if (ec) {
-                               self->close(ec == asio::error::eof ? "client closed" : "read: " + ec.message());
-                               return;
-                             }
-                             self->on_bytes(n);
-                           });
+    socket.async_read_some(
+        asio::buffer(buffer),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+          if (self->closed) return;
+          if (ec) {
+            self->close(ec == asio::error::eof ? "client closed" : "read: " + ec.message());
+            return;
+          }
+          self->on_bytes(n);
+        });
   }
 
   void on_bytes(std::size_t n) {
@@ -122,7 +123,7 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
       std::lock_guard lock(server.stats_mutex);
       ++server.counters.requests;
     }
-    const auto now = core_now();
+    const auto now = server.clock.now();
     const auto steady_now = steady::now();
     auto r = server.cl.handle(broker_id, connection_id, payload, now);
     if (r.close_before_response) {
@@ -132,7 +133,8 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
     if (!r.response && !r.close_after_response) return;  // acks=0, or a dropped request
     auto at = steady_now + std::max(duration::zero(), r.send_at - now);
     if (!queue.empty()) at = std::max(at, queue.back().at);  // keep request order
-    queue.push_back(pending{at, std::move(r.response), r.close_after_response, std::move(r.close_reason)});
+    queue.push_back(
+        pending{at, std::move(r.response), r.close_after_response, std::move(r.close_reason)});
     if (!writing) schedule();
   }
 
@@ -161,21 +163,22 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
       close(reason);
       return;
     }
-    asio::async_write(socket, asio::buffer(*p.bytes),
-                      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                        if (self->closed) return;
-                        if (ec) {
-                          self->close("write: " + ec.message());
-                          return;
-                        }
-                        pending done = std::move(self->queue.front());
-                        self->queue.pop_front();
-                        if (done.close_after) {
-                          self->close(done.reason.empty() ? "closed by the cluster" : done.reason);
-                          return;
-                        }
-                        self->schedule();
-                      });
+    asio::async_write(
+        socket, asio::buffer(*p.bytes),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+          if (self->closed) return;
+          if (ec) {
+            self->close("write: " + ec.message());
+            return;
+          }
+          pending done = std::move(self->queue.front());
+          self->queue.pop_front();
+          if (done.close_after) {
+            self->close(done.reason.empty() ? "closed by the cluster" : done.reason);
+            return;
+          }
+          self->schedule();
+        });
   }
 
   void close(const std::string& reason) {
@@ -189,16 +192,18 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
       std::lock_guard lock(server.stats_mutex);
       ++server.counters.closed;
     }
-    server.log("broker " + std::to_string(broker_id) + " connection " + std::to_string(connection_id) +
-               " closed: " + reason);
+    server.log("broker " + std::to_string(broker_id) + " connection " +
+               std::to_string(connection_id) + " closed: " + reason);
     server.sessions.erase(shared_from_this());
   }
 };
 
 void tcp_server::impl::accept(tcp::acceptor& acceptor, std::int32_t broker_id) {
-  acceptor.async_accept([this, &acceptor, broker_id](const boost::system::error_code& ec, tcp::socket socket) {
+  acceptor.async_accept([this, &acceptor, broker_id](const boost::system::error_code& ec,
+                                                     tcp::socket socket) {
     if (ec) {
-      if (ec != asio::error::operation_aborted) log("accept on broker " + std::to_string(broker_id) + ": " + ec.message());
+      if (ec != asio::error::operation_aborted)
+        log("accept on broker " + std::to_string(broker_id) + ": " + ec.message());
       if (!acceptor.is_open()) return;
     } else {
       boost::system::error_code opt_ec;
@@ -232,8 +237,9 @@ tcp_server::tcp_server(cluster& c, tcp_server_options options)
     if (!ec) acceptor->bind(endpoint, ec);
     if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      throw std::system_error(ec, "kwire mock: broker " + std::to_string(brokers[i].id) + " cannot listen on " +
-                                      impl_->options.bind_host + ":" + std::to_string(want));
+      throw std::system_error(ec, "kwire mock: broker " + std::to_string(brokers[i].id) +
+                                      " cannot listen on " + impl_->options.bind_host + ":" +
+                                      std::to_string(want));
     }
     c.set_broker_port(brokers[i].id, acceptor->local_endpoint().port());
     impl_->acceptors.emplace_back(brokers[i].id, std::move(acceptor));
@@ -299,4 +305,4 @@ void tcp_server::run_on_io_thread(std::function<void()> fn) {
   done.get_future().wait();
 }
 
-}  // namespace kwire::mock
+}  // namespace kwire::mockbroker

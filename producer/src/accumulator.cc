@@ -1,8 +1,8 @@
-#include "kwire/producer/accumulator.hpp"
+#include "kwire/producer/detail/accumulator.hpp"
 
 #include <algorithm>
 
-namespace kwire {
+namespace kwire::detail {
 
 bool producer_batch::close() {
   if (closed) return true;
@@ -14,19 +14,23 @@ bool producer_batch::close() {
 }
 
 append_status record_accumulator::append(partition_queue& queue, std::int64_t timestamp,
-                                         const nullable_bytes_view& key, const nullable_bytes_view& value,
+                                         const nullable_bytes_view& key,
+                                         const nullable_bytes_view& value,
                                          std::span<const record_header> headers, std::uint64_t id,
                                          core_time now) {
   const std::size_t record_size =
       estimate_record_size(key ? key->size() : 0, value ? value->size() : 0, headers);
   const std::size_t alone = record_batch_header_size + record_size;
-  if (alone > options_.max_request_size || alone > options_.buffer_memory) return append_status::record_too_large;
+  if (alone > options_.max_request_size || alone > options_.buffer_memory)
+    return append_status::record_too_large;
 
   if (!queue.batches.empty()) {
     producer_batch& last = *queue.batches.back();
     if (!last.closed && !last.full) {
-      if (last.builder.size_in_bytes() + record_size <= std::max(options_.batch_size, last.reserved_bytes)) {
-        if (last.builder.append(timestamp, key, value, headers)) return append_status::record_too_large;
+      if (last.builder.size_in_bytes() + record_size <=
+          std::max(options_.batch_size, last.reserved_bytes)) {
+        if (last.builder.append(timestamp, key, value, headers))
+          return append_status::record_too_large;
         last.records.push_back({id, timestamp});
         return append_status::appended;
       }
@@ -37,7 +41,8 @@ append_status record_accumulator::append(partition_queue& queue, std::int64_t ti
   if (used_ + reserve > options_.buffer_memory) return append_status::buffer_full;
   batch_builder_options builder_options;
   builder_options.codec = options_.codec;
-  auto batch = std::make_unique<producer_batch>(queue.topic, queue.partition, builder_options, reserve, now);
+  auto batch =
+      std::make_unique<producer_batch>(queue.topic, queue.partition, builder_options, reserve, now);
   batch->reserved_bytes = reserve;
   batch->records.reserve(std::min<std::size_t>(reserve / 16 + 1, 1024));
   if (batch->builder.append(timestamp, key, value, headers)) return append_status::record_too_large;
@@ -72,12 +77,15 @@ std::unique_ptr<producer_batch> record_accumulator::take_front(partition_queue& 
 void record_accumulator::reenqueue(partition_queue& queue, std::unique_ptr<producer_batch> batch) {
   auto pos = queue.batches.begin();
   if (batch->base_sequence >= 0) {
-    while (pos != queue.batches.end() && (*pos)->base_sequence >= 0 && (*pos)->base_sequence < batch->base_sequence)
+    while (pos != queue.batches.end() && (*pos)->base_sequence >= 0 &&
+           (*pos)->base_sequence < batch->base_sequence)
       ++pos;
   }
   queue.batches.insert(pos, std::move(batch));
 }
 
-void record_accumulator::release(const producer_batch& batch) noexcept { used_ -= batch.reserved_bytes; }
+void record_accumulator::release(const producer_batch& batch) noexcept {
+  used_ -= batch.reserved_bytes;
+}
 
-}  // namespace kwire
+}  // namespace kwire::detail

@@ -74,14 +74,19 @@ std::optional<std::vector<broker_address>> parse_bootstrap_servers(const std::st
 config_result validate_config(producer_config c) {
   auto num = [](auto v) { return std::to_string(v); };
   auto ms = [](std::chrono::milliseconds v) { return std::to_string(v.count()); };
-  if (c.bootstrap_servers.empty()) return fail(std::move(c), "bootstrap.servers", "", "at least one host:port is required");
-  if (c.acks != 0 && c.acks != 1 && c.acks != -1) return fail(std::move(c), "acks", num(c.acks), "must be 0, 1, all or -1");
+  if (c.bootstrap_servers.empty())
+    return fail(std::move(c), "bootstrap.servers", "", "at least one host:port is required");
+  if (c.acks != 0 && c.acks != 1 && c.acks != -1)
+    return fail(std::move(c), "acks", num(c.acks), "must be 0, 1, all or -1");
   if (c.linger.count() < 0) return fail(std::move(c), "linger.ms", ms(c.linger), "must be >= 0");
   if (c.batch_size < 0) return fail(std::move(c), "batch.size", num(c.batch_size), "must be >= 0");
-  if (c.buffer_memory < 0) return fail(std::move(c), "buffer.memory", num(c.buffer_memory), "must be >= 0");
-  if (c.max_block.count() < 0) return fail(std::move(c), "max.block.ms", ms(c.max_block), "must be >= 0");
+  if (c.buffer_memory < 0)
+    return fail(std::move(c), "buffer.memory", num(c.buffer_memory), "must be >= 0");
+  if (c.max_block.count() < 0)
+    return fail(std::move(c), "max.block.ms", ms(c.max_block), "must be >= 0");
   if (c.retries < 0) return fail(std::move(c), "retries", num(c.retries), "must be >= 0");
-  if (c.retry_backoff.count() < 0) return fail(std::move(c), "retry.backoff.ms", ms(c.retry_backoff), "must be >= 0");
+  if (c.retry_backoff.count() < 0)
+    return fail(std::move(c), "retry.backoff.ms", ms(c.retry_backoff), "must be >= 0");
   if (c.retry_backoff_max.count() < 0)
     return fail(std::move(c), "retry.backoff.max.ms", ms(c.retry_backoff_max), "must be >= 0");
   if (c.request_timeout.count() < 0)
@@ -89,30 +94,35 @@ config_result validate_config(producer_config c) {
   if (c.delivery_timeout.count() < 0)
     return fail(std::move(c), "delivery.timeout.ms", ms(c.delivery_timeout), "must be >= 0");
   if (c.max_in_flight_requests_per_connection < 1)
-    return fail(std::move(c), "max.in.flight.requests.per.connection", num(c.max_in_flight_requests_per_connection),
-                "must be >= 1");
-  if (c.max_request_size < 0) return fail(std::move(c), "max.request.size", num(c.max_request_size), "must be >= 0");
+    return fail(std::move(c), "max.in.flight.requests.per.connection",
+                num(c.max_in_flight_requests_per_connection), "must be >= 1");
+  if (c.max_request_size < 0)
+    return fail(std::move(c), "max.request.size", num(c.max_request_size), "must be >= 0");
   if (c.metadata_max_age.count() < 0)
     return fail(std::move(c), "metadata.max.age.ms", ms(c.metadata_max_age), "must be >= 0");
-  if (c.send_buffer_bytes < -1) return fail(std::move(c), "send.buffer.bytes", num(c.send_buffer_bytes), "must be >= -1");
+  if (c.send_buffer_bytes < -1)
+    return fail(std::move(c), "send.buffer.bytes", num(c.send_buffer_bytes), "must be >= -1");
   if (c.receive_buffer_bytes < -1)
     return fail(std::move(c), "receive.buffer.bytes", num(c.receive_buffer_bytes), "must be >= -1");
   if (c.partitioner == partitioner_kind::custom && !c.custom_partitioner)
     return fail(std::move(c), "partitioner", "custom", "a custom partitioner object is required");
   // Kafka's ProducerConfig: delivery.timeout.ms >= linger.ms + request.timeout.ms.
   if (c.delivery_timeout < c.linger + c.request_timeout)
-    return fail(std::move(c), "delivery.timeout.ms", ms(c.delivery_timeout),
-                "must be >= linger.ms + request.timeout.ms (" + ms(c.linger + c.request_timeout) + ")");
+    return fail(
+        std::move(c), "delivery.timeout.ms", ms(c.delivery_timeout),
+        "must be >= linger.ms + request.timeout.ms (" + ms(c.linger + c.request_timeout) + ")");
   // Kafka 3.x: idempotence needs acks=all, retries > 0 and at most 5 in flight.
   // Asked for explicitly, a conflict is an error; by default, idempotence yields.
   if (c.enable_idempotence) {
     std::optional<config_error> conflict;
     if (c.acks != -1)
-      conflict = config_error{"acks", num(c.acks), "must be all (-1) when enable.idempotence is true"};
+      conflict =
+          config_error{"acks", num(c.acks), "must be all (-1) when enable.idempotence is true"};
     else if (c.retries == 0)
       conflict = config_error{"retries", "0", "must be > 0 when enable.idempotence is true"};
     else if (c.max_in_flight_requests_per_connection > 5)
-      conflict = config_error{"max.in.flight.requests.per.connection", num(c.max_in_flight_requests_per_connection),
+      conflict = config_error{"max.in.flight.requests.per.connection",
+                              num(c.max_in_flight_requests_per_connection),
                               "must be at most 5 when enable.idempotence is true"};
     if (conflict) {
       if (c.enable_idempotence_set) return {std::move(c), std::move(conflict)};
@@ -126,16 +136,19 @@ config_result parse_producer_config(const std::map<std::string, std::string>& se
   producer_config c;
   using setter = std::function<std::optional<std::string>(const std::string&)>;
   // Each setter returns the reason when the value is malformed.
-  auto int32_key = [&](std::int32_t& field, std::int64_t min, std::int64_t max = std::numeric_limits<std::int32_t>::max()) {
+  auto int32_key = [&](std::int32_t& field, std::int64_t min,
+                       std::int64_t max = std::numeric_limits<std::int32_t>::max()) {
     return setter([&field, min, max](const std::string& v) -> std::optional<std::string> {
       const auto n = parse_integer<std::int64_t>(v);
       if (!n) return "not an integer";
-      if (*n < min || *n > max) return "must be between " + std::to_string(min) + " and " + std::to_string(max);
+      if (*n < min || *n > max)
+        return "must be between " + std::to_string(min) + " and " + std::to_string(max);
       field = static_cast<std::int32_t>(*n);
       return std::nullopt;
     });
   };
-  auto ms_key = [&](std::chrono::milliseconds& field, std::int64_t max = std::numeric_limits<std::int32_t>::max()) {
+  auto ms_key = [&](std::chrono::milliseconds& field,
+                    std::int64_t max = std::numeric_limits<std::int32_t>::max()) {
     return setter([&field, max](const std::string& v) -> std::optional<std::string> {
       const auto n = parse_integer<std::int64_t>(v);
       if (!n) return "not an integer";
@@ -153,14 +166,22 @@ config_result parse_producer_config(const std::map<std::string, std::string>& se
          c.bootstrap_servers = std::move(*list);
          return std::nullopt;
        }},
-      {"client.id", [&](const std::string& v) -> std::optional<std::string> { c.client_id = v; return std::nullopt; }},
+      {"client.id",
+       [&](const std::string& v) -> std::optional<std::string> {
+         c.client_id = v;
+         return std::nullopt;
+       }},
       {"acks",
        [&](const std::string& raw) -> std::optional<std::string> {
          const std::string v = trim(raw);
-         if (v == "all" || v == "-1") c.acks = -1;
-         else if (v == "0") c.acks = 0;
-         else if (v == "1") c.acks = 1;
-         else return "must be 0, 1, all or -1";
+         if (v == "all" || v == "-1")
+           c.acks = -1;
+         else if (v == "0")
+           c.acks = 0;
+         else if (v == "1")
+           c.acks = 1;
+         else
+           return "must be 0, 1, all or -1";
          return std::nullopt;
        }},
       {"enable.idempotence",
@@ -185,12 +206,18 @@ config_result parse_producer_config(const std::map<std::string, std::string>& se
       {"compression.type",
        [&](const std::string& raw) -> std::optional<std::string> {
          const std::string v = trim(raw);
-         if (v == "none") c.compression_type = compression::none;
-         else if (v == "gzip") c.compression_type = compression::gzip;
-         else if (v == "snappy") c.compression_type = compression::snappy;
-         else if (v == "lz4") c.compression_type = compression::lz4;
-         else if (v == "zstd") c.compression_type = compression::zstd;
-         else return "must be none, gzip, snappy, lz4 or zstd";
+         if (v == "none")
+           c.compression_type = compression::none;
+         else if (v == "gzip")
+           c.compression_type = compression::gzip;
+         else if (v == "snappy")
+           c.compression_type = compression::snappy;
+         else if (v == "lz4")
+           c.compression_type = compression::lz4;
+         else if (v == "zstd")
+           c.compression_type = compression::zstd;
+         else
+           return "must be none, gzip, snappy, lz4 or zstd";
          return std::nullopt;
        }},
       {"retries", int32_key(c.retries, 0)},
@@ -198,19 +225,23 @@ config_result parse_producer_config(const std::map<std::string, std::string>& se
       {"retry.backoff.max.ms", ms_key(c.retry_backoff_max, long_max)},
       {"delivery.timeout.ms", ms_key(c.delivery_timeout)},
       {"request.timeout.ms", ms_key(c.request_timeout)},
-      {"max.in.flight.requests.per.connection", int32_key(c.max_in_flight_requests_per_connection, 1)},
+      {"max.in.flight.requests.per.connection",
+       int32_key(c.max_in_flight_requests_per_connection, 1)},
       {"max.request.size", int32_key(c.max_request_size, 0)},
       {"metadata.max.age.ms", ms_key(c.metadata_max_age, long_max)},
       {"partitioner",
        [&](const std::string& raw) -> std::optional<std::string> {
          const std::string v = trim(raw);
-         if (v == "default" || v == "sticky" || v == "org.apache.kafka.clients.producer.internals.DefaultPartitioner" ||
+         if (v == "default" || v == "sticky" ||
+             v == "org.apache.kafka.clients.producer.internals.DefaultPartitioner" ||
              v == "org.apache.kafka.clients.producer.UniformStickyPartitioner")
            c.partitioner = partitioner_kind::sticky;
-         else if (v == "round_robin" || v == "org.apache.kafka.clients.producer.RoundRobinPartitioner")
+         else if (v == "round_robin" ||
+                  v == "org.apache.kafka.clients.producer.RoundRobinPartitioner")
            c.partitioner = partitioner_kind::round_robin;
          else
-           return "must be default, sticky or round_robin (a user-defined partitioner is set in the typed config)";
+           return "must be default, sticky or round_robin (a user-defined partitioner is set in "
+                  "the typed config)";
          return std::nullopt;
        }},
       {"send.buffer.bytes", int32_key(c.send_buffer_bytes, -1)},
@@ -226,7 +257,8 @@ config_result parse_producer_config(const std::map<std::string, std::string>& se
     if (it == keys.end()) return fail(std::move(c), key, value, "unknown configuration key");
     if (auto reason = it->second(value)) return fail(std::move(c), key, value, *reason);
   }
-  if (!settings.count("bootstrap.servers")) return fail(std::move(c), "bootstrap.servers", "", "is required");
+  if (!settings.count("bootstrap.servers"))
+    return fail(std::move(c), "bootstrap.servers", "", "is required");
   return validate_config(std::move(c));
 }
 

@@ -12,7 +12,8 @@ std::int32_t murmur2(bytes_view data) noexcept {
   for (std::size_t i = 0; i < length4; ++i) {
     const std::size_t i4 = i * 4;
     // Little-endian 4-byte groups, as Java assembles them from signed bytes masked to 0xff.
-    std::uint32_t k = static_cast<std::uint32_t>(data[i4]) | (static_cast<std::uint32_t>(data[i4 + 1]) << 8) |
+    std::uint32_t k = static_cast<std::uint32_t>(data[i4]) |
+                      (static_cast<std::uint32_t>(data[i4 + 1]) << 8) |
                       (static_cast<std::uint32_t>(data[i4 + 2]) << 16) |
                       (static_cast<std::uint32_t>(data[i4 + 3]) << 24);
     k *= m;
@@ -23,8 +24,12 @@ std::int32_t murmur2(bytes_view data) noexcept {
   }
   const std::size_t tail = length4 * 4;
   switch (length % 4) {
-    case 3: h ^= static_cast<std::uint32_t>(data[tail + 2]) << 16; [[fallthrough]];
-    case 2: h ^= static_cast<std::uint32_t>(data[tail + 1]) << 8; [[fallthrough]];
+    case 3:
+      h ^= static_cast<std::uint32_t>(data[tail + 2]) << 16;
+      [[fallthrough]];
+    case 2:
+      h ^= static_cast<std::uint32_t>(data[tail + 1]) << 8;
+      [[fallthrough]];
     case 1:
       h ^= static_cast<std::uint32_t>(data[tail]);
       h *= m;
@@ -40,7 +45,8 @@ std::int32_t sticky_partitioner::pick(std::int32_t num_partitions, std::int32_t 
   if (avoid < 0 || avoid >= num_partitions)
     return static_cast<std::int32_t>(random_() % static_cast<std::uint64_t>(num_partitions));
   // Uniform among the other partitions.
-  const auto r = static_cast<std::int32_t>(random_() % static_cast<std::uint64_t>(num_partitions - 1));
+  const auto r =
+      static_cast<std::int32_t>(random_() % static_cast<std::uint64_t>(num_partitions - 1));
   return r >= avoid ? r + 1 : r;
 }
 

@@ -32,12 +32,14 @@ namespace {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using clock = std::chrono::steady_clock;
+using clock = std::chrono::steady_clock;  // for close()'s own time limit
 
 // Kafka's socket.connection.setup.timeout.ms default; capped by request.timeout.ms.
 constexpr std::chrono::milliseconds connect_timeout_default{10000};
 
-std::int32_t size_of(const nullable_bytes_view& v) { return v ? static_cast<std::int32_t>(v->size()) : -1; }
+std::int32_t size_of(const nullable_bytes_view& v) {
+  return v ? static_cast<std::int32_t>(v->size()) : -1;
+}
 
 producer_config parsed(const std::map<std::string, std::string>& settings) {
   auto r = parse_producer_config(settings);
@@ -62,7 +64,8 @@ struct ready_report {
   std::optional<std::promise<record_metadata>> promise;
 };
 
-void hand_over(ready_report& r, const std::vector<std::shared_ptr<producer_interceptor>>& interceptors) {
+void hand_over(ready_report& r,
+               const std::vector<std::shared_ptr<producer_interceptor>>& interceptors) {
   for (const auto& i : interceptors) {
     try {
       i->on_acknowledgement(r.metadata, r.error);
@@ -86,7 +89,8 @@ void hand_over(ready_report& r, const std::vector<std::shared_ptr<producer_inter
 }
 
 struct connection {
-  connection(asio::io_context& ioc, std::int32_t id) : broker_id(id), socket(ioc), resolver(ioc), connect_timer(ioc) {}
+  connection(asio::io_context& ioc, std::int32_t id)
+      : broker_id(id), socket(ioc), resolver(ioc), connect_timer(ioc) {}
   std::int32_t broker_id;
   tcp::socket socket;
   tcp::resolver resolver;
@@ -104,23 +108,17 @@ struct connection {
 
 struct producer::impl {
   impl(producer_config config, core_options options)
-      : origin(clock::now()),
-        interceptors(config.interceptors),
-        core(std::move(config), with_wall_clock(options)),
+      : interceptors(config.interceptors),
+        core(std::move(config), options),
         timer(ioc),
         work(asio::make_work_guard(ioc)) {
     thread = std::thread([this] { ioc.run(); });
     io_thread = thread.get_id();
   }
 
-  core_options with_wall_clock(core_options options) const {
-    const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now().time_since_epoch());
-    options.wall_clock_offset_ms = wall.count();
-    return options;
-  }
-
-  core_time now() const { return std::chrono::duration_cast<core_time>(clock::now() - origin); }
+  // The core's time: steady, and the wall clock as of the producer's start,
+  // so that records without a timestamp get Unix milliseconds.
+  core_time now() const { return time_source.now(); }
   bool on_io_thread() const { return std::this_thread::get_id() == io_thread; }
 
   // Asks the I/O thread to poll soon; at most one such request is queued.
@@ -134,7 +132,8 @@ struct producer::impl {
 
   // ---- sending (any thread) ----
 
-  void send(const producer_record& given, delivery_callback callback, std::promise<record_metadata>* promise) {
+  void send(const producer_record& given, delivery_callback callback,
+            std::promise<record_metadata>* promise) {
     // Interceptors first, outside the lock (they may change the record).
     const producer_record* chosen = &given;
     std::optional<producer_record> changed;
@@ -152,11 +151,12 @@ struct producer::impl {
     const producer_record& record = *chosen;
     std::unique_lock lock(mutex);
     // One clock read on the fast path: the deadline is only needed to wait.
-    auto at = clock::now();
-    std::optional<clock::time_point> deadline;
+    core_time at = now();
+    std::optional<core_time> deadline;
     for (;;) {
-      if (closed) return refuse(lock, record, std::move(callback), promise, producer_errc::producer_closed);
-      const auto r = core.send(record, next_id, std::chrono::duration_cast<core_time>(at - origin));
+      if (closed)
+        return refuse(lock, record, std::move(callback), promise, producer_errc::producer_closed);
+      const auto r = core.send(record, next_id, at);
       if (r.status == send_status::accepted) {
         pending_entry e;
         e.callback = std::move(callback);
@@ -172,21 +172,25 @@ struct producer::impl {
         if (r.new_batch) wake();
         return;
       }
-      if (r.status == send_status::failed) return refuse(lock, record, std::move(callback), promise, r.error);
-      const auto timeout_error = r.status == send_status::wait_for_metadata ? producer_errc::metadata_timeout
-                                                                            : producer_errc::buffer_exhausted;
+      if (r.status == send_status::failed)
+        return refuse(lock, record, std::move(callback), promise, r.error);
+      const auto timeout_error = r.status == send_status::wait_for_metadata
+                                     ? producer_errc::metadata_timeout
+                                     : producer_errc::buffer_exhausted;
       wake();
       // From a callback the I/O thread cannot wait for itself.
       if (!deadline) deadline = at + core.config().max_block;
-      if (on_io_thread() || clock::now() >= *deadline)
+      const core_time current = now();
+      if (on_io_thread() || current >= *deadline)
         return refuse(lock, record, std::move(callback), promise, timeout_error);
-      cv.wait_until(lock, *deadline);  // then try once more, even after the deadline
-      at = clock::now();
+      cv.wait_for(lock, *deadline - current);  // then try once more, even after the deadline
+      at = now();
     }
   }
 
-  void refuse(std::unique_lock<std::mutex>& lock, const producer_record& record, delivery_callback callback,
-              std::promise<record_metadata>* promise, std::error_code error) {
+  void refuse(std::unique_lock<std::mutex>& lock, const producer_record& record,
+              delivery_callback callback, std::promise<record_metadata>* promise,
+              std::error_code error) {
     lock.unlock();
     ready_report r;
     r.metadata.topic = std::string(record.topic);
@@ -249,11 +253,13 @@ struct producer::impl {
   void take_reports(const std::vector<delivery_report>& reports, std::vector<ready_report>& ready) {
     ready.reserve(reports.size());
     for (const auto& d : reports) {
-      if (d.record_id < base_id || d.record_id - base_id >= entries.size()) continue;  // not ours (cannot happen)
+      if (d.record_id < base_id || d.record_id - base_id >= entries.size())
+        continue;  // not ours (cannot happen)
       pending_entry& e = entries[static_cast<std::size_t>(d.record_id - base_id)];
       if (e.done) continue;
       ready_report r;
-      r.metadata = {std::string(d.topic), d.partition, d.offset, d.timestamp, e.key_size, e.value_size};
+      r.metadata = {std::string(d.topic), d.partition, d.offset,
+                    d.timestamp,          e.key_size,  e.value_size};
       r.error = d.error;
       r.callback = std::move(e.callback);
       r.promise = std::move(e.promise);
@@ -273,7 +279,8 @@ struct producer::impl {
       timer.cancel();
       return;
     }
-    timer.expires_at(origin + *deadline);
+    // Relative to now: the core's clock and the timer's are both steady.
+    timer.expires_after(*deadline - now());
     timer.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       armed.reset();
@@ -290,13 +297,14 @@ struct producer::impl {
     conn->connect_timer.async_wait([this, conn](const boost::system::error_code& ec) {
       if (!ec && !conn->closed && !conn->connected) fail(conn);
     });
-    conn->resolver.async_resolve(request.host, std::to_string(request.port),
-                                 [this, conn](const boost::system::error_code& ec, tcp::resolver::results_type results) {
-                                   if (conn->closed) return;
-                                   if (ec) return fail(conn);
-                                   for (const auto& entry : results) conn->endpoints.push_back(entry.endpoint());
-                                   try_connect(conn, 0);
-                                 });
+    conn->resolver.async_resolve(
+        request.host, std::to_string(request.port),
+        [this, conn](const boost::system::error_code& ec, tcp::resolver::results_type results) {
+          if (conn->closed) return;
+          if (ec) return fail(conn);
+          for (const auto& entry : results) conn->endpoints.push_back(entry.endpoint());
+          try_connect(conn, 0);
+        });
   }
 
   // Tries each resolved address in turn; socket options are set before connect.
@@ -311,12 +319,14 @@ struct producer::impl {
     if (config.send_buffer_bytes > 0)
       conn->socket.set_option(asio::socket_base::send_buffer_size(config.send_buffer_bytes), ec);
     if (config.receive_buffer_bytes > 0)
-      conn->socket.set_option(asio::socket_base::receive_buffer_size(config.receive_buffer_bytes), ec);
-    conn->socket.async_connect(endpoint, [this, conn, index](const boost::system::error_code& error) {
-      if (conn->closed) return;
-      if (error) return try_connect(conn, index + 1);
-      on_connect(conn);
-    });
+      conn->socket.set_option(asio::socket_base::receive_buffer_size(config.receive_buffer_bytes),
+                              ec);
+    conn->socket.async_connect(endpoint,
+                               [this, conn, index](const boost::system::error_code& error) {
+                                 if (conn->closed) return;
+                                 if (error) return try_connect(conn, index + 1);
+                                 on_connect(conn);
+                               });
   }
 
   void on_connect(const std::shared_ptr<connection>& conn) {
@@ -334,17 +344,18 @@ struct producer::impl {
   }
 
   void start_read(const std::shared_ptr<connection>& conn) {
-    conn->socket.async_read_some(asio::buffer(conn->read_buffer),
-                                 [this, conn](const boost::system::error_code& ec, std::size_t n) {
-                                   if (conn->closed) return;
-                                   if (ec) return fail(conn);
-                                   {
-                                     std::lock_guard lock(mutex);
-                                     core.on_bytes(conn->broker_id, {conn->read_buffer.data(), n}, now());
-                                   }
-                                   start_read(conn);
-                                   pump();
-                                 });
+    conn->socket.async_read_some(
+        asio::buffer(conn->read_buffer),
+        [this, conn](const boost::system::error_code& ec, std::size_t n) {
+          if (conn->closed) return;
+          if (ec) return fail(conn);
+          {
+            std::lock_guard lock(mutex);
+            core.on_bytes(conn->broker_id, {conn->read_buffer.data(), n}, now());
+          }
+          start_read(conn);
+          pump();
+        });
   }
 
   void write(std::int32_t broker_id, std::vector<std::uint8_t> bytes) {
@@ -364,12 +375,13 @@ struct producer::impl {
     }
     conn->buffers.clear();
     for (const auto& frame : conn->writing) conn->buffers.emplace_back(asio::buffer(frame));
-    asio::async_write(conn->socket, conn->buffers, [this, conn](const boost::system::error_code& ec, std::size_t) {
-      if (conn->closed) return;
-      if (ec) return fail(conn);
-      conn->writing.clear();
-      start_write(conn);
-    });
+    asio::async_write(conn->socket, conn->buffers,
+                      [this, conn](const boost::system::error_code& ec, std::size_t) {
+                        if (conn->closed) return;
+                        if (ec) return fail(conn);
+                        conn->writing.clear();
+                        start_write(conn);
+                      });
   }
 
   static void shut(connection& conn) {
@@ -413,11 +425,12 @@ struct producer::impl {
     if (thread.joinable()) thread.join();
   }
 
-  const clock::time_point origin;
-  const std::vector<std::shared_ptr<producer_interceptor>> interceptors;  // before core: copied from its config
+  const steady_core_clock time_source;  // the core's clock
+  const std::vector<std::shared_ptr<producer_interceptor>>
+      interceptors;  // before core: copied from its config
   mutable std::mutex mutex;
   std::condition_variable cv;
-  producer_core core;  // guarded by mutex
+  producer_core core;                 // guarded by mutex
   std::deque<pending_entry> entries;  // by record id, from base_id on; guarded by mutex
   std::uint64_t base_id = 0;
   std::uint64_t next_id = 0;
@@ -456,7 +469,8 @@ void producer::send(const producer_record& record, delivery_callback callback) {
 }
 
 void producer::flush() {
-  if (impl_->on_io_thread()) throw std::logic_error("kwire::producer::flush() called from a delivery callback");
+  if (impl_->on_io_thread())
+    throw std::logic_error("kwire::producer::flush() called from a delivery callback");
   std::unique_lock lock(impl_->mutex);
   if (impl_->stopped) return;
   impl_->core.flush();
@@ -467,7 +481,8 @@ void producer::flush() {
 
 void producer::close(std::chrono::milliseconds timeout) {
   auto& s = *impl_;
-  if (s.on_io_thread()) throw std::logic_error("kwire::producer::close() called from a delivery callback");
+  if (s.on_io_thread())
+    throw std::logic_error("kwire::producer::close() called from a delivery callback");
   std::unique_lock lock(s.mutex);
   if (s.stopped) return;
   s.closed = true;  // later and blocked sends fail from now on
@@ -489,7 +504,7 @@ void producer::close(std::chrono::milliseconds timeout) {
 std::vector<std::int32_t> producer::partitions_for(std::string_view topic) {
   auto& s = *impl_;
   std::unique_lock lock(s.mutex);
-  const auto deadline = clock::now() + s.core.config().max_block;
+  const core_time deadline = s.now() + s.core.config().max_block;
   for (;;) {
     if (auto count = s.core.partition_count(topic)) {
       std::vector<std::int32_t> partitions(static_cast<std::size_t>(*count));
@@ -497,15 +512,12 @@ std::vector<std::int32_t> producer::partitions_for(std::string_view topic) {
       return partitions;
     }
     if (s.closed) throw std::system_error(make_error_code(producer_errc::producer_closed));
-    // A record for partition -1 is never accepted: it only makes the core want the topic's metadata.
-    const producer_record probe{topic, -1, std::nullopt, std::nullopt, std::nullopt, {}};
-    const auto r = s.core.send(probe, s.next_id, s.now());
-    if (r.status == send_status::failed && r.error != make_error_code(producer_errc::invalid_partition))
-      throw std::system_error(r.error);
-    s.wake();
-    if (s.on_io_thread() || clock::now() >= deadline)
+    if (const std::error_code error = s.core.want_metadata(topic)) throw std::system_error(error);
+    s.wake();  // the I/O thread polls, and the core asks for the topic
+    const core_time current = s.now();
+    if (s.on_io_thread() || current >= deadline)
       throw std::system_error(make_error_code(producer_errc::metadata_timeout));
-    s.cv.wait_until(lock, deadline);
+    s.cv.wait_for(lock, deadline - current);  // pump() notifies after every poll
   }
 }
 

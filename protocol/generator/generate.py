@@ -2,11 +2,13 @@
 """kwire's code generator: schema files in, C++ out.
 
 Stages: parse (dsl.py), validate and build a typed model (model.py), render
-(render_cpp.py, render_json.py, render_errors.py). Output files are written
-only when their content changes, so an unrelated schema edit does not rebuild
-every message.
+(render_cpp.py with render_codec.py, render_fill.py, render_json.py,
+render_errors.py), then format (format_cpp.py: clang-format when it is
+installed). Output files are written only when their content changes, so an
+unrelated schema edit does not rebuild every message.
 
 Usage: generate.py --schema-dir DIR --errors FILE --out-dir DIR
+                   [--clang-format PROGRAM --format-style FILE]
 """
 
 import argparse
@@ -16,9 +18,11 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import dsl  # noqa: E402
+import format_cpp  # noqa: E402
 import model  # noqa: E402
 import render_cpp  # noqa: E402
 import render_errors  # noqa: E402
+import render_fill  # noqa: E402
 import render_json  # noqa: E402
 
 
@@ -41,6 +45,9 @@ def main(argv):
     ap.add_argument("--schema-dir", required=True)
     ap.add_argument("--errors", required=True)
     ap.add_argument("--out-dir", required=True)
+    ap.add_argument("--clang-format", default="",
+                    help="clang-format program; empty: leave the output unformatted")
+    ap.add_argument("--format-style", default="", help="the .clang-format file to format with")
     args = ap.parse_args(argv)
 
     try:
@@ -56,18 +63,26 @@ def main(argv):
 
     out = args.out_dir
     inc = os.path.join(out, "kwire", "protocol")
+    files = {}  # path -> text, written after one formatting pass over all of them
     for api in apis:
-        write_if_changed(os.path.join(inc, "messages", api.stem + ".hpp"), render_cpp.render_api_header(api))
-        write_if_changed(os.path.join(out, "src", "messages", api.stem + ".cc"), render_cpp.render_api_source(api))
-    write_if_changed(os.path.join(inc, "messages.hpp"), render_cpp.render_umbrella(apis))
-    write_if_changed(os.path.join(inc, "api_keys.hpp"), render_cpp.render_api_keys(apis))
-    write_if_changed(os.path.join(out, "src", "api_table.cc"), render_cpp.render_api_table(apis))
-    write_if_changed(os.path.join(out, "src", "schema_json.cc"), render_json.render_schema_source(apis))
-    write_if_changed(os.path.join(inc, "kafka_error.hpp"), render_errors.render_errors_header(errors))
-    write_if_changed(os.path.join(out, "src", "kafka_error.cc"), render_errors.render_errors_source(errors))
-    write_if_changed(os.path.join(out, "testing", "random_fill.hpp"), render_cpp.RANDOM_FILL_HEADER)
-    write_if_changed(os.path.join(out, "testing", "random_fill.cc"), render_cpp.render_random_fill(apis))
-    # Touch outputs whose content did not change so build tools see them as current.
+        files[os.path.join(inc, "messages", api.stem + ".hpp")] = render_cpp.render_api_header(api)
+        files[os.path.join(out, "src", "messages", api.stem + ".cc")] = render_cpp.render_api_source(api)
+    files[os.path.join(inc, "messages.hpp")] = render_cpp.render_umbrella(apis)
+    files[os.path.join(inc, "api_keys.hpp")] = render_cpp.render_api_keys(apis)
+    files[os.path.join(out, "src", "api_table.cc")] = render_cpp.render_api_table(apis)
+    files[os.path.join(out, "src", "schema_json.cc")] = render_json.render_schema_source(apis)
+    files[os.path.join(inc, "kafka_error.hpp")] = render_errors.render_errors_header(errors)
+    files[os.path.join(out, "src", "kafka_error.cc")] = render_errors.render_errors_source(errors)
+    files[os.path.join(out, "testing", "random_fill.hpp")] = render_fill.RANDOM_FILL_HEADER
+    files[os.path.join(out, "testing", "random_fill.cc")] = render_fill.render_random_fill(apis)
+    if args.clang_format:
+        try:
+            files = format_cpp.format_all(files, args.clang_format, args.format_style)
+        except format_cpp.FormatError as e:
+            print(f"kwire generator: {e}", file=sys.stderr)
+            return 1
+    for path, text in files.items():
+        write_if_changed(path, text)
     return 0
 
 

@@ -13,6 +13,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "kwire/protocol/detail/bytes.hpp"
+
 namespace kwire {
 namespace {
 
@@ -36,7 +38,9 @@ decode_error over_limit(compression codec, std::size_t limit) {
 class bounded_output {
  public:
   bounded_output(std::vector<std::uint8_t>& out, std::size_t max_output, std::size_t hint)
-      : out_(out), start_(out.size()), limit_(max_output),
+      : out_(out),
+        start_(out.size()),
+        limit_(max_output),
         cap_(max_output == std::numeric_limits<std::size_t>::max() ? max_output : max_output + 1) {
     reserve(std::min(cap_, std::max<std::size_t>(hint, 256)));
   }
@@ -50,7 +54,8 @@ class bounded_output {
   /// Makes more room; false when already at the cap.
   bool grow() {
     if (allocated_ >= cap_) return false;
-    const std::size_t next = allocated_ > cap_ / 2 ? cap_ : std::max<std::size_t>(allocated_ * 2, 64 * 1024);
+    const std::size_t next =
+        allocated_ > cap_ / 2 ? cap_ : std::max<std::size_t>(allocated_ * 2, 64 * 1024);
     reserve(std::min(next, cap_));
     return true;
   }
@@ -157,7 +162,8 @@ result<std::size_t> gzip_decompress(std::span<const std::uint8_t> in,
   zs.avail_in = static_cast<uInt>(in.size());
   for (;;) {
     if (sink.free_size() == 0 && !sink.grow()) return over_limit(compression::gzip, limit);
-    const std::size_t room = std::min<std::size_t>(sink.free_size(), std::numeric_limits<uInt>::max());
+    const std::size_t room =
+        std::min<std::size_t>(sink.free_size(), std::numeric_limits<uInt>::max());
     zs.next_out = sink.free_ptr();
     zs.avail_out = static_cast<uInt>(room);
     const int rc = inflate(&zs, Z_NO_FLUSH);
@@ -193,18 +199,6 @@ result<std::size_t> gzip_decompress(std::span<const std::uint8_t> in,
 constexpr std::uint8_t xerial_magic[8] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0x00};
 constexpr std::size_t xerial_header_size = 16;
 
-void put_be32(std::uint8_t* p, std::uint32_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v >> 24);
-  p[1] = static_cast<std::uint8_t>(v >> 16);
-  p[2] = static_cast<std::uint8_t>(v >> 8);
-  p[3] = static_cast<std::uint8_t>(v);
-}
-
-std::uint32_t get_be32(const std::uint8_t* p) noexcept {
-  return (static_cast<std::uint32_t>(p[0]) << 24) | (static_cast<std::uint32_t>(p[1]) << 16) |
-         (static_cast<std::uint32_t>(p[2]) << 8) | p[3];
-}
-
 std::size_t snappy_bound(std::size_t n) noexcept {
   const std::size_t blocks = (n + snappy_xerial_block_size - 1) / snappy_xerial_block_size;
   return xerial_header_size + blocks * (4 + snappy::MaxCompressedLength(snappy_xerial_block_size));
@@ -215,15 +209,15 @@ std::error_code snappy_compress(std::span<const std::uint8_t> in, std::vector<st
   out.resize(old + snappy_bound(in.size()));
   std::uint8_t* p = out.data() + old;
   std::memcpy(p, xerial_magic, 8);
-  put_be32(p + 8, 1);   // version
-  put_be32(p + 12, 1);  // oldest compatible version
+  detail::store_be<std::uint32_t>(p + 8, 1);   // version
+  detail::store_be<std::uint32_t>(p + 12, 1);  // oldest compatible version
   p += xerial_header_size;
   for (std::size_t pos = 0; pos < in.size(); pos += snappy_xerial_block_size) {
     const std::size_t n = std::min(snappy_xerial_block_size, in.size() - pos);
     std::size_t written = 0;
     snappy::RawCompress(reinterpret_cast<const char*>(in.data() + pos), n,
                         reinterpret_cast<char*>(p + 4), &written);
-    put_be32(p, static_cast<std::uint32_t>(written));
+    detail::store_be<std::uint32_t>(p, static_cast<std::uint32_t>(written));
     p += 4 + written;
   }
   out.resize(static_cast<std::size_t>(p - out.data()));
@@ -239,7 +233,8 @@ result<std::size_t> snappy_decompress(std::span<const std::uint8_t> in,
     if (!snappy::GetUncompressedLength(src, size, &n)) {
       return failure(codec_errc::compression_error, at, "snappy: bad block length header");
     }
-    if (!sink.ensure(n) || sink.written() + n > limit) return over_limit(compression::snappy, limit);
+    if (!sink.ensure(n) || sink.written() + n > limit)
+      return over_limit(compression::snappy, limit);
     if (!snappy::RawUncompress(src, size, reinterpret_cast<char*>(sink.free_ptr()))) {
       return failure(codec_errc::compression_error, at, "snappy: corrupt block");
     }
@@ -262,7 +257,7 @@ result<std::size_t> snappy_decompress(std::span<const std::uint8_t> in,
     if (in.size() - pos < 4) {
       return failure(codec_errc::compression_error, pos, "snappy: truncated xerial block length");
     }
-    const std::uint32_t n = get_be32(in.data() + pos);
+    const std::uint32_t n = detail::load_be<std::uint32_t>(in.data() + pos);
     if (n > in.size() - pos - 4) {
       return failure(codec_errc::compression_error, pos,
                      "snappy: xerial block length " + std::to_string(n) + " > " +
@@ -309,8 +304,8 @@ struct lz4_dctx_holder {
   }
 };
 
-result<std::size_t> lz4_decompress(std::span<const std::uint8_t> in,
-                                   std::vector<std::uint8_t>& out, std::size_t limit) {
+result<std::size_t> lz4_decompress(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out,
+                                   std::size_t limit) {
   // A fresh context per call: liblz4 1.9.4 keeps a frame's content size
   // across LZ4F_resetDecompressionContext(), so a reused context rejects a
   // following frame that declares none.
@@ -325,8 +320,7 @@ result<std::size_t> lz4_decompress(std::span<const std::uint8_t> in,
   std::size_t pos = in.size();
   const std::size_t rc = LZ4F_getFrameInfo(d, &info, in.data(), &pos);
   if (LZ4F_isError(rc)) {
-    return failure(codec_errc::compression_error, 0,
-                   std::string("lz4: ") + LZ4F_getErrorName(rc));
+    return failure(codec_errc::compression_error, 0, std::string("lz4: ") + LZ4F_getErrorName(rc));
   }
   if (info.contentSize > limit) return over_limit(compression::lz4, limit);
   // An LZ4 block expands at most about 255 times; a larger declared size is
@@ -342,7 +336,8 @@ result<std::size_t> lz4_decompress(std::span<const std::uint8_t> in,
     std::size_t src = in.size() - pos;
     const std::size_t r = LZ4F_decompress(d, sink.free_ptr(), &dst, in.data() + pos, &src, nullptr);
     if (LZ4F_isError(r)) {
-      return failure(codec_errc::compression_error, pos, std::string("lz4: ") + LZ4F_getErrorName(r));
+      return failure(codec_errc::compression_error, pos,
+                     std::string("lz4: ") + LZ4F_getErrorName(r));
     }
     sink.produced(dst);
     pos += src;
@@ -420,13 +415,15 @@ result<std::size_t> zstd_decompress(std::span<const std::uint8_t> in,
       bounded_output sink(out, limit, 0);
       const auto size = static_cast<std::size_t>(declared);
       if (!sink.ensure(size)) return over_limit(compression::zstd, limit);
-      const std::size_t n = ZSTD_decompressDCtx(ctx.dctx, sink.free_ptr(), size, in.data(), in.size());
+      const std::size_t n =
+          ZSTD_decompressDCtx(ctx.dctx, sink.free_ptr(), size, in.data(), in.size());
       if (ZSTD_isError(n)) {
         return failure(codec_errc::compression_error, 0,
                        std::string("zstd: ") + ZSTD_getErrorName(n));
       }
       if (n != size) {
-        return failure(codec_errc::compression_error, 0, "zstd: frame shorter than its header says");
+        return failure(codec_errc::compression_error, 0,
+                       "zstd: frame shorter than its header says");
       }
       sink.produced(n);
       return sink.commit();
@@ -465,11 +462,16 @@ result<std::size_t> zstd_decompress(std::span<const std::uint8_t> in,
 
 std::string_view to_string(compression codec) noexcept {
   switch (codec) {
-    case compression::none: return "none";
-    case compression::gzip: return "gzip";
-    case compression::snappy: return "snappy";
-    case compression::lz4: return "lz4";
-    case compression::zstd: return "zstd";
+    case compression::none:
+      return "none";
+    case compression::gzip:
+      return "gzip";
+    case compression::snappy:
+      return "snappy";
+    case compression::lz4:
+      return "lz4";
+    case compression::zstd:
+      return "zstd";
   }
   return "unknown";
 }
@@ -482,10 +484,14 @@ std::error_code compress(compression codec, std::span<const std::uint8_t> input,
     case compression::none:
       out.insert(out.end(), input.begin(), input.end());
       return {};
-    case compression::gzip: return gzip_compress(input, out, level);
-    case compression::snappy: return snappy_compress(input, out);
-    case compression::lz4: return lz4_compress(input, out, level);
-    case compression::zstd: return zstd_compress(input, out, level);
+    case compression::gzip:
+      return gzip_compress(input, out, level);
+    case compression::snappy:
+      return snappy_compress(input, out);
+    case compression::lz4:
+      return lz4_compress(input, out, level);
+    case compression::zstd:
+      return zstd_compress(input, out, level);
   }
   return codec_errc::unsupported_compression;
 }
@@ -498,10 +504,14 @@ result<std::size_t> decompress(compression codec, std::span<const std::uint8_t> 
       out.insert(out.end(), input.begin(), input.end());
       return input.size();
     }
-    case compression::gzip: return gzip_decompress(input, out, max_output);
-    case compression::snappy: return snappy_decompress(input, out, max_output);
-    case compression::lz4: return lz4_decompress(input, out, max_output);
-    case compression::zstd: return zstd_decompress(input, out, max_output);
+    case compression::gzip:
+      return gzip_decompress(input, out, max_output);
+    case compression::snappy:
+      return snappy_decompress(input, out, max_output);
+    case compression::lz4:
+      return lz4_decompress(input, out, max_output);
+    case compression::zstd:
+      return zstd_decompress(input, out, max_output);
   }
   return failure(codec_errc::unsupported_compression, 0,
                  "compression codec " + std::to_string(static_cast<int>(codec)));
@@ -509,14 +519,18 @@ result<std::size_t> decompress(compression codec, std::span<const std::uint8_t> 
 
 std::size_t max_compressed_size(compression codec, std::size_t input_size) noexcept {
   switch (codec) {
-    case compression::none: return input_size;
-    case compression::gzip: return compressBound(static_cast<uLong>(input_size)) + 18;
-    case compression::snappy: return snappy_bound(input_size);
+    case compression::none:
+      return input_size;
+    case compression::gzip:
+      return compressBound(static_cast<uLong>(input_size)) + 18;
+    case compression::snappy:
+      return snappy_bound(input_size);
     case compression::lz4: {
       const LZ4F_preferences_t prefs = lz4_preferences(input_size, 0);
       return LZ4F_compressFrameBound(input_size, &prefs);
     }
-    case compression::zstd: return ZSTD_compressBound(input_size);
+    case compression::zstd:
+      return ZSTD_compressBound(input_size);
   }
   return 0;
 }

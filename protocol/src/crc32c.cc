@@ -60,9 +60,8 @@ std::uint32_t portable_update(std::uint32_t reg, const std::uint8_t* p, std::siz
   const auto& t = tables.t;
   while (n >= 8) {
     const std::uint64_t w = load_le64(p) ^ reg;
-    reg = t[7][w & 0xff] ^ t[6][(w >> 8) & 0xff] ^ t[5][(w >> 16) & 0xff] ^
-          t[4][(w >> 24) & 0xff] ^ t[3][(w >> 32) & 0xff] ^ t[2][(w >> 40) & 0xff] ^
-          t[1][(w >> 48) & 0xff] ^ t[0][w >> 56];
+    reg = t[7][w & 0xff] ^ t[6][(w >> 8) & 0xff] ^ t[5][(w >> 16) & 0xff] ^ t[4][(w >> 24) & 0xff] ^
+          t[3][(w >> 32) & 0xff] ^ t[2][(w >> 40) & 0xff] ^ t[1][(w >> 48) & 0xff] ^ t[0][w >> 56];
     p += 8;
     n -= 8;
   }
@@ -129,9 +128,9 @@ bool detect_hardware() noexcept {
 constexpr std::string_view hardware_name = "sse4.2";
 
 __attribute__((target("sse4.2"))) std::uint32_t hardware_lanes(std::uint32_t reg,
-                                                                const std::uint8_t* p,
-                                                                std::size_t lane,
-                                                                const shift_table& s) noexcept {
+                                                               const std::uint8_t* p,
+                                                               std::size_t lane,
+                                                               const shift_table& s) noexcept {
   std::uint64_t c0 = reg, c1 = 0, c2 = 0;
   for (std::size_t i = 0; i < lane; i += 8) {
     c0 = _mm_crc32_u64(c0, load_le64(p + i));
@@ -143,8 +142,8 @@ __attribute__((target("sse4.2"))) std::uint32_t hardware_lanes(std::uint32_t reg
 }
 
 __attribute__((target("sse4.2"))) std::uint32_t hardware_update(std::uint32_t reg,
-                                                                 const std::uint8_t* p,
-                                                                 std::size_t n) noexcept {
+                                                                const std::uint8_t* p,
+                                                                std::size_t n) noexcept {
   while (n != 0 && (reinterpret_cast<std::uintptr_t>(p) & 7u) != 0) {
     reg = _mm_crc32_u8(reg, *p++);
     --n;

@@ -1,13 +1,14 @@
 #include "kwire/protocol/frame.hpp"
 
+#include "kwire/protocol/detail/bytes.hpp"
+
 namespace kwire {
 
-frame_view split_frame(std::span<const std::uint8_t> buffered, std::size_t max_frame_size) noexcept {
+frame_view split_frame(std::span<const std::uint8_t> buffered,
+                       std::size_t max_frame_size) noexcept {
   frame_view v;
   if (buffered.size() < 4) return v;
-  const std::int32_t size = static_cast<std::int32_t>(
-      (std::uint32_t{buffered[0]} << 24) | (std::uint32_t{buffered[1]} << 16) |
-      (std::uint32_t{buffered[2]} << 8) | std::uint32_t{buffered[3]});
+  const std::int32_t size = detail::load_be<std::int32_t>(buffered.data());
   v.declared_size = size;
   if (size < 0) {
     v.state = frame_view::status::error;
@@ -39,16 +40,17 @@ void frame_splitter::feed(std::span<const std::uint8_t> bytes) {
 
 std::optional<std::span<const std::uint8_t>> frame_splitter::next() {
   if (failed()) return std::nullopt;
-  const auto v = split_frame(std::span<const std::uint8_t>(buffer_).subspan(start_), max_frame_size_);
+  const auto v =
+      split_frame(std::span<const std::uint8_t>(buffer_).subspan(start_), max_frame_size_);
   switch (v.state) {
     case frame_view::status::need_more:
       return std::nullopt;
     case frame_view::status::error:
       error_ = v.error;
-      detail_ = "frame of " + std::to_string(v.declared_size) + " bytes" +
-                (v.error == codec_errc::limit_exceeded
-                     ? " > maximum " + std::to_string(max_frame_size_)
-                     : std::string(" (negative size)"));
+      detail_ =
+          "frame of " + std::to_string(v.declared_size) + " bytes" +
+          (v.error == codec_errc::limit_exceeded ? " > maximum " + std::to_string(max_frame_size_)
+                                                 : std::string(" (negative size)"));
       return std::nullopt;
     case frame_view::status::frame:
       start_ += v.consumed;
@@ -63,11 +65,7 @@ void end_frame(writer& w, std::size_t at) {
     w.fail(codec_errc::value_too_large, "frame of " + std::to_string(size) + " bytes");
     return;
   }
-  auto& b = w.buffer();
-  b[at] = static_cast<std::uint8_t>(size >> 24);
-  b[at + 1] = static_cast<std::uint8_t>(size >> 16);
-  b[at + 2] = static_cast<std::uint8_t>(size >> 8);
-  b[at + 3] = static_cast<std::uint8_t>(size);
+  detail::store_be(w.buffer().data() + at, static_cast<std::uint32_t>(size));
 }
 
 }  // namespace kwire

@@ -17,22 +17,7 @@ std::size_t tags_size(const unknown_tagged_fields& tags) {
 }
 
 // Header tagged fields are all unknown to kwire; keep them in order.
-void read_tags(reader& r, unknown_tagged_fields& out) {
-  const std::uint32_t count = r.read_uvarint();
-  std::int64_t last = -1;
-  for (std::uint32_t i = 0; i < count && r.ok(); ++i) {
-    const std::size_t at = r.offset();
-    const std::uint32_t tag = r.read_uvarint();
-    const std::uint32_t size = r.read_uvarint();
-    if (!r.ok()) return;
-    if (static_cast<std::int64_t>(tag) <= last) {
-      r.fail_at(at, codec_errc::invalid_tag_order, "tag " + std::to_string(tag));
-      return;
-    }
-    last = tag;
-    detail::read_unknown_tagged(r, out, tag, size);
-  }
-}
+void read_tags(reader& r, unknown_tagged_fields& out) { detail::read_tagged_fields(r, out); }
 
 template <class T>
 result<T> header_error(reader& r, const char* what, std::int16_t version) {
@@ -96,7 +81,8 @@ result<response_header> response_header::decode(reader& r, std::int16_t header_v
 std::int16_t request_header_version(std::int16_t api_key, std::int16_t api_version) noexcept {
   const auto* api = find_api(api_key);
   if (api == nullptr) return 1;
-  if (api_key == static_cast<std::int16_t>(kwire::api_key::controlled_shutdown) && api_version == 0) {
+  if (api_key == static_cast<std::int16_t>(kwire::api_key::controlled_shutdown) &&
+      api_version == 0) {
     return 0;
   }
   return api->is_flexible(api_version) ? 2 : 1;
@@ -151,8 +137,9 @@ result<decoded_request> decode_request(std::span<const std::uint8_t> payload,
   return decoded_request{std::move(header).value(), api, std::move(body).value()};
 }
 
-result<decoded_response> decode_response(std::span<const std::uint8_t> payload, std::int16_t api_key,
-                                         std::int16_t api_version, std::shared_ptr<const void> owner) {
+result<decoded_response> decode_response(std::span<const std::uint8_t> payload,
+                                         std::int16_t api_key, std::int16_t api_version,
+                                         std::shared_ptr<const void> owner) {
   const api_info* api = find_api(api_key);
   if (api == nullptr) {
     decode_error e;

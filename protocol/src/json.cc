@@ -106,11 +106,21 @@ void append_json_string(std::string& out, std::string_view s) {
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -332,8 +342,9 @@ void append_records_json(std::string& out, std::span<const std::uint8_t> records
     append_message_set(out, records, options);
   } else {
     out += "{\"size\":" + std::to_string(records.size()) + ",\"error\":";
-    append_json_string(out, magic < 0 ? "records too short to hold a batch header"
-                                      : "unknown magic " + std::to_string(magic) + " at byte offset 16");
+    append_json_string(out, magic < 0
+                                ? "records too short to hold a batch header"
+                                : "unknown magic " + std::to_string(magic) + " at byte offset 16");
     out += '}';
   }
 }

@@ -148,6 +148,28 @@ void read_unknown_tagged(reader& r, unknown_tagged_fields& out, std::uint32_t ta
   out.push_back(tagged_field{tag, std::vector<std::uint8_t>(bytes.begin(), bytes.end())});
 }
 
+bool read_tagged_fields(reader& r, unknown_tagged_fields& unknown, std::int16_t version,
+                        void* message, known_tag_reader known) {
+  const std::uint32_t count = r.read_uvarint();
+  std::int64_t last_tag = -1;
+  for (std::uint32_t i = 0; i < count && r.ok(); ++i) {
+    const std::size_t at = r.offset();
+    const std::uint32_t tag = r.read_uvarint();
+    const std::uint32_t size = r.read_uvarint();
+    if (!r.ok()) break;
+    if (static_cast<std::int64_t>(tag) <= last_tag) {
+      r.fail_at(at, codec_errc::invalid_tag_order, "tag " + std::to_string(tag));
+      break;
+    }
+    last_tag = tag;
+    if (known != nullptr && known(message, r, tag, size, version)) continue;
+    // A known field that failed part-way may still say "unknown"; never keep its rest.
+    if (!r.ok()) break;
+    read_unknown_tagged(r, unknown, tag, size);
+  }
+  return r.ok();
+}
+
 decode_error context_error(reader& r, std::string_view name, std::int16_t version) {
   decode_error e = r.take_error();
   e.context.assign(name);

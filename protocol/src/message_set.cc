@@ -7,22 +7,13 @@
 
 #include <zlib.h>
 
+#include "kwire/protocol/detail/bytes.hpp"
+
 namespace kwire {
 namespace {
 
-std::int64_t be64(const std::uint8_t* p) noexcept {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-  return static_cast<std::int64_t>(v);
-}
-std::uint32_t be32(const std::uint8_t* p) noexcept {
-  return (static_cast<std::uint32_t>(p[0]) << 24) | (static_cast<std::uint32_t>(p[1]) << 16) |
-         (static_cast<std::uint32_t>(p[2]) << 8) | p[3];
-}
-
-void put_be(std::vector<std::uint8_t>& out, std::uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-}
+std::int64_t be64(const std::uint8_t* p) noexcept { return detail::load_be<std::int64_t>(p); }
+std::uint32_t be32(const std::uint8_t* p) noexcept { return detail::load_be<std::uint32_t>(p); }
 
 std::uint32_t zlib_crc32(const std::uint8_t* p, std::size_t n) noexcept {
   uLong crc = crc32(0L, Z_NULL, 0);
@@ -99,9 +90,10 @@ class message_set_parser {
       msg.magic = static_cast<std::int8_t>(m[4]);
       msg.attributes = static_cast<std::int8_t>(m[5]);
       if (msg.magic != 0 && msg.magic != 1) {
-        return fail(m + 4, codec_errc::invalid_record, "magic",
-                    "magic " + std::to_string(msg.magic) +
-                        (msg.magic == 2 ? " is a record batch, not a message set" : ", expected 0 or 1"));
+        return fail(
+            m + 4, codec_errc::invalid_record, "magic",
+            "magic " + std::to_string(msg.magic) +
+                (msg.magic == 2 ? " is a record batch, not a message set" : ", expected 0 or 1"));
       }
       if (wrapper && msg.magic != wrapper->magic) {
         return fail(m + 4, codec_errc::invalid_record, "magic",
@@ -116,8 +108,9 @@ class message_set_parser {
       if (options_.verify_crc) {
         const std::uint32_t computed = zlib_crc32(m + 4, static_cast<std::size_t>(size) - 4);
         if (computed != msg.crc) {
-          return fail(m, codec_errc::crc_mismatch, "crc",
-                      "stored " + std::to_string(msg.crc) + ", computed " + std::to_string(computed));
+          return fail(
+              m, codec_errc::crc_mismatch, "crc",
+              "stored " + std::to_string(msg.crc) + ", computed " + std::to_string(computed));
         }
       }
       const std::uint8_t* p = m + 6;
@@ -126,7 +119,8 @@ class message_set_parser {
         p += 8;
       }
       msg.log_append_time = msg.magic == 1 && (msg.attributes & attribute_log_append_time);
-      if (!read_bytes(p, mend, msg.key, "key") || !read_bytes(p, mend, msg.value, "value")) return false;
+      if (!read_bytes(p, mend, msg.key, "key") || !read_bytes(p, mend, msg.value, "value"))
+        return false;
       if (p != mend) {
         return fail(p, codec_errc::trailing_bytes, "messageSize",
                     std::to_string(mend - p) + " bytes after the value");
@@ -239,7 +233,8 @@ class message_set_parser {
     return true;
   }
 
-  bool fail(const std::uint8_t* where, std::error_code code, const char* field, std::string detail) {
+  bool fail(const std::uint8_t* where, std::error_code code, const char* field,
+            std::string detail) {
     error_.code = code;
     error_.offset = origin_ + static_cast<std::size_t>(where - base_);
     error_.path = current_path_ + "." + field;
@@ -272,28 +267,26 @@ namespace {
 void write_entry(std::vector<std::uint8_t>& out, std::int64_t offset, std::int8_t magic,
                  std::int8_t attributes, std::int64_t timestamp, nullable_bytes_view key,
                  nullable_bytes_view value) {
-  put_be(out, static_cast<std::uint64_t>(offset), 8);
+  detail::append_be(out, offset);
   const std::size_t size_at = out.size();
-  put_be(out, 0, 4);  // message size, filled below
+  detail::append_be(out, std::uint32_t{0});  // message size, filled below
   const std::size_t crc_at = out.size();
-  put_be(out, 0, 4);  // crc, filled below
+  detail::append_be(out, std::uint32_t{0});  // crc, filled below
   out.push_back(static_cast<std::uint8_t>(magic));
   out.push_back(static_cast<std::uint8_t>(attributes));
-  if (magic == 1) put_be(out, static_cast<std::uint64_t>(timestamp), 8);
+  if (magic == 1) detail::append_be(out, timestamp);
   for (const auto& field : {key, value}) {
     if (!field) {
-      put_be(out, 0xffffffffu, 4);
+      detail::append_be(out, std::int32_t{-1});
     } else {
-      put_be(out, field->size(), 4);
+      detail::append_be(out, static_cast<std::uint32_t>(field->size()));
       out.insert(out.end(), field->begin(), field->end());
     }
   }
   const std::size_t size = out.size() - crc_at;
   const std::uint32_t crc = zlib_crc32(out.data() + crc_at + 4, size - 4);
-  for (int i = 0; i < 4; ++i) {
-    out[size_at + i] = static_cast<std::uint8_t>(size >> (24 - 8 * i));
-    out[crc_at + i] = static_cast<std::uint8_t>(crc >> (24 - 8 * i));
-  }
+  detail::store_be(out.data() + size_at, static_cast<std::uint32_t>(size));
+  detail::store_be(out.data() + crc_at, crc);
 }
 
 decode_error write_failure(codec_errc code, std::string detail) {
@@ -318,11 +311,13 @@ result<std::vector<std::uint8_t>> write_message_set(std::span<const legacy_recor
     return write_failure(codec_errc::unsupported_compression,
                          std::string(to_string(codec)) + " needs record batches (magic 2)");
   }
-  constexpr std::size_t int32_max = static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max());
+  constexpr std::size_t int32_max =
+      static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max());
   std::size_t total = 0;
   for (const auto& r : records) {
     const std::size_t k = r.key ? r.key->size() : 0, v = r.value ? r.value->size() : 0;
-    if (k > int32_max || v > int32_max) return write_failure(codec_errc::value_too_large, "key or value");
+    if (k > int32_max || v > int32_max)
+      return write_failure(codec_errc::value_too_large, "key or value");
     total += log_overhead + min_message_v1 + k + v;
   }
   const std::int8_t ts_bit =

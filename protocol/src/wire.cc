@@ -43,14 +43,8 @@ bool reader::need(std::size_t n) noexcept {
 template <class T>
 T reader::read_be() noexcept {
   if (!need(sizeof(T))) return T{};
-  T v;
-  std::memcpy(&v, pos_, sizeof(T));
+  const T v = detail::load_be<T>(pos_);
   pos_ += sizeof(T);
-  if constexpr (std::endian::native == std::endian::little) {
-    if constexpr (sizeof(T) == 2) v = static_cast<T>(__builtin_bswap16(v));
-    if constexpr (sizeof(T) == 4) v = static_cast<T>(__builtin_bswap32(v));
-    if constexpr (sizeof(T) == 8) v = static_cast<T>(__builtin_bswap64(v));
-  }
   return v;
 }
 
@@ -58,53 +52,49 @@ std::int8_t reader::read_int8() noexcept {
   if (!need(1)) return 0;
   return static_cast<std::int8_t>(*pos_++);
 }
-std::int16_t reader::read_int16() noexcept { return static_cast<std::int16_t>(read_be<std::uint16_t>()); }
-std::int32_t reader::read_int32() noexcept { return static_cast<std::int32_t>(read_be<std::uint32_t>()); }
-std::int64_t reader::read_int64() noexcept { return static_cast<std::int64_t>(read_be<std::uint64_t>()); }
+std::int16_t reader::read_int16() noexcept {
+  return static_cast<std::int16_t>(read_be<std::uint16_t>());
+}
+std::int32_t reader::read_int32() noexcept {
+  return static_cast<std::int32_t>(read_be<std::uint32_t>());
+}
+std::int64_t reader::read_int64() noexcept {
+  return static_cast<std::int64_t>(read_be<std::uint64_t>());
+}
 std::uint16_t reader::read_uint16() noexcept { return read_be<std::uint16_t>(); }
 std::uint32_t reader::read_uint32() noexcept { return read_be<std::uint32_t>(); }
 double reader::read_float64() noexcept { return std::bit_cast<double>(read_be<std::uint64_t>()); }
 bool reader::read_bool() noexcept { return read_int8() != 0; }
 
-std::uint64_t reader::read_uvarlong() noexcept {
+template <int MaxBytes>
+std::uint64_t reader::read_unsigned_varint() noexcept {
   if (failed_) return 0;
-  const std::size_t start = offset();
   std::uint64_t v = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (!need(1)) return 0;
-    const std::uint8_t b = *pos_++;
-    if (shift == 63 && (b & 0xfe) != 0) break;
-    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-    if ((b & 0x80) == 0) return v;
+  const std::uint8_t* p = pos_;
+  switch (detail::get_uvarint<MaxBytes>(p, end_, v)) {
+    case detail::varint_status::ok:
+      pos_ = p;
+      return v;
+    case detail::varint_status::truncated:
+      // As for any other field, a truncation is reported where the input ends.
+      fail_at(static_cast<std::size_t>(end_ - base_), codec_errc::truncated);
+      return 0;
+    case detail::varint_status::too_long:
+      break;
   }
-  fail_at(start, codec_errc::varint_too_long);
+  fail_at(offset(), codec_errc::varint_too_long);
   return 0;
 }
+
+std::uint64_t reader::read_uvarlong() noexcept { return read_unsigned_varint<10>(); }
 
 std::uint32_t reader::read_uvarint() noexcept {
-  if (failed_) return 0;
-  const std::size_t start = offset();
-  std::uint32_t v = 0;
-  for (int shift = 0; shift < 35; shift += 7) {
-    if (!need(1)) return 0;
-    const std::uint8_t b = *pos_++;
-    if (shift == 28 && (b & 0xf0) != 0) break;
-    v |= static_cast<std::uint32_t>(b & 0x7f) << shift;
-    if ((b & 0x80) == 0) return v;
-  }
-  fail_at(start, codec_errc::varint_too_long);
-  return 0;
+  return static_cast<std::uint32_t>(read_unsigned_varint<5>());
 }
 
-std::int32_t reader::read_varint() noexcept {
-  const std::uint32_t u = read_uvarint();
-  return static_cast<std::int32_t>((u >> 1) ^ (~(u & 1) + 1));
-}
+std::int32_t reader::read_varint() noexcept { return detail::unzigzag32(read_uvarint()); }
 
-std::int64_t reader::read_varlong() noexcept {
-  const std::uint64_t u = read_uvarlong();
-  return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
-}
+std::int64_t reader::read_varlong() noexcept { return detail::unzigzag64(read_uvarlong()); }
 
 uuid reader::read_uuid() noexcept {
   uuid id{};
@@ -130,9 +120,9 @@ std::int64_t read_length(reader& r, bool compact, bool classic_is_int16) {
     return -2;
   }
   if (n > static_cast<std::int64_t>(r.remaining())) {
-    r.fail_at(start, codec_errc::length_exceeds_input,
-              "length " + std::to_string(n) + " > " + std::to_string(r.remaining()) +
-                  " bytes remaining");
+    r.fail_at(
+        start, codec_errc::length_exceeds_input,
+        "length " + std::to_string(n) + " > " + std::to_string(r.remaining()) + " bytes remaining");
     return -2;
   }
   return n;
@@ -238,7 +228,9 @@ void reader::restore_end(const std::uint8_t* end) noexcept {
   end_ = end;
 }
 
-void reader::fail(codec_errc code, std::string detail) { fail_at(offset(), code, std::move(detail)); }
+void reader::fail(codec_errc code, std::string detail) {
+  fail_at(offset(), code, std::move(detail));
+}
 
 void reader::fail_at(std::size_t at, codec_errc code, std::string detail) {
   if (failed_) return;
@@ -272,23 +264,14 @@ void reader::prefix_path_index(std::string_view name, std::size_t index) {
 void writer::write_float64(double v) { write_be(std::bit_cast<std::uint64_t>(v)); }
 
 void writer::write_uvarlong(std::uint64_t v) {
-  std::uint8_t buf[10];
-  std::size_t n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<std::uint8_t>(v | 0x80);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<std::uint8_t>(v);
-  out_->insert(out_->end(), buf, buf + n);
+  std::uint8_t buf[detail::max_uvarint_size];
+  std::uint8_t* end = detail::put_uvarint(buf, v);
+  out_->insert(out_->end(), buf, end);
 }
 
-void writer::write_varint(std::int32_t v) {
-  write_uvarlong((static_cast<std::uint32_t>(v) << 1) ^ static_cast<std::uint32_t>(v >> 31));
-}
+void writer::write_varint(std::int32_t v) { write_uvarlong(detail::zigzag32(v)); }
 
-void writer::write_varlong(std::int64_t v) {
-  write_uvarlong((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
-}
+void writer::write_varlong(std::int64_t v) { write_uvarlong(detail::zigzag64(v)); }
 
 void writer::write_raw(std::span<const std::uint8_t> bytes) {
   if (!bytes.empty()) out_->insert(out_->end(), bytes.begin(), bytes.end());
@@ -363,22 +346,18 @@ void writer::write_array_length(std::int64_t n, bool compact, bool nullable) {
   }
 }
 
+void writer::fail_field(codec_errc code, std::string_view field) {
+  if (error_) return;
+  fail(code, std::string(field));
+  field_.assign(field);
+}
+
 void writer::fail(codec_errc code, std::string detail) {
   if (error_) return;
   error_ = code;
   detail_ = std::move(detail);
+  error_offset_ = out_->size();
 }
-
-namespace wire_size {
-std::size_t uvarlong(std::uint64_t v) noexcept {
-  std::size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-}  // namespace wire_size
 
 std::string uuid_to_string(const uuid& id) {
   static constexpr char alphabet[] =

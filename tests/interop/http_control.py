@@ -4,7 +4,8 @@ while confluent-kafka's idempotent producer (librdkafka) sends to the
 cluster. Errors are injected and the leader moved through the API in the
 middle of the stream; the records read back through the API must hold every
 message exactly once, in order, with one producer id and consecutive
-sequences. Then the API's errors, the token and POST /reset.
+sequences. Then the API's errors (a bad fault rule in the same words as
+`kwire mock --faults` gives), the token and POST /reset.
 
 Run with Debian's /usr/bin/python3 (its confluent_kafka module).
 Usage: http_control.py KWIRE
@@ -160,18 +161,36 @@ def token(kwire):
         stop_mock(p)
 
 
+def faults_file(kwire, base):
+    """`kwire mock --faults FILE` and POST /faults read rules with the same reader: same rule, same words."""
+    import os
+    import tempfile
+    bad = {"api": "Produce", "error": "NOT_LEADER_OR_FOLLOWER", "count": 0}
+    status, answer = call(base, "POST", "/faults", bad)
+    assert status == 400, (status, answer)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(bad, f)
+    try:
+        p = subprocess.run([kwire, "mock", "--faults", f.name], stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=20)
+    finally:
+        os.unlink(f.name)
+    assert p.returncode == 2 and answer["error"] in p.stderr, (p.returncode, p.stderr, answer)
+
+
 def main(kwire):
     started = time.time()
     p, bootstrap, base = start_mock(kwire, "--topic", "payments:1", "--http", "127.0.0.1:0")
     try:
         n = produce_through_faults(base, bootstrap)
         api_errors(base)
+        faults_file(kwire, base)
         reset(base)
     finally:
         stop_mock(p)
     token(kwire)
     print(f"kwire mock HTTP control: {n} messages exactly once and in order through injected errors, "
-          f"a leader move and a lost acknowledgement; API errors, token and reset checked "
+          f"a leader move and a lost acknowledgement; API errors, --faults errors, token and reset checked "
           f"({time.time() - started:.1f} s)")
     return 0
 

@@ -2,7 +2,10 @@
 """Interop: real clients that no one here wrote against `kwire mock` over
 loopback. kcat (librdkafka) produces with idempotence and consumes back;
 kafka-python produces and consumes; confluent-kafka produces idempotently
-and consumes in a group. Every message must come back exactly once.
+and consumes in a group. Every message must come back exactly once. Before
+them, a raw socket checks that ApiVersions lists only the served APIs (every API
+with --advertise-all-apis) and that an unserved one (Heartbeat) closes the
+connection either way.
 
 Run with Debian's /usr/bin/python3 (its kafka and confluent_kafka modules).
 Usage: mock_clients.py KWIRE
@@ -10,6 +13,8 @@ Usage: mock_clients.py KWIRE
 
 import json
 import os
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -27,6 +32,47 @@ def start_mock(kwire, *args):
 def stop_mock(p):
     p.stdin.close()  # the mock exits at the end of its standard input
     assert p.wait(timeout=20) == 0, p.stderr.read()
+
+
+SERVED_API_KEYS = [0, 1, 2, 3, 10, 18, 19, 20, 22, 60]
+
+
+def request(sock, api_key, version, body, correlation_id):
+    """Sends one request with a v1 header (client id "interop") and returns the
+    response payload, or None when the broker closed the connection."""
+    client = b"interop"
+    payload = struct.pack(">hhih", api_key, version, correlation_id, len(client)) + client + body
+    sock.sendall(struct.pack(">i", len(payload)) + payload)
+    size = sock.recv(4, socket.MSG_WAITALL)
+    if len(size) < 4:
+        return None
+    return sock.recv(struct.unpack(">i", size)[0], socket.MSG_WAITALL)
+
+
+def advertised_apis(bootstrap, expected):
+    """ApiVersions lists exactly `expected`; an unserved API closes the connection all the same."""
+    host, port = bootstrap.split(",")[0].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        reply = request(sock, 18, 0, b"", 1)
+        correlation_id, error, count = struct.unpack(">ihi", reply[:10])
+        assert (correlation_id, error) == (1, 0), (correlation_id, error)
+        keys = [struct.unpack(">hhh", reply[10 + 6 * i:16 + 6 * i])[0] for i in range(count)]
+        assert keys == expected, f"ApiVersions advertised {keys}, expected {expected}"
+        # Heartbeat v0: group id "g", generation 1, member id "m".
+        heartbeat = struct.pack(">h", 1) + b"g" + struct.pack(">ih", 1, 1) + b"m"
+        assert request(sock, 12, 0, heartbeat, 2) is None, "an unserved API was answered"
+    return len(keys)
+
+
+def advertise_all(kwire):
+    """--advertise-all-apis lists every API of `kwire schema`, and serves no more than before."""
+    listed = subprocess.run([kwire, "schema"], capture_output=True, text=True, check=True).stdout.splitlines()[1:]
+    every_key = sorted(int(line.split()[0]) for line in listed)
+    p, bootstrap = start_mock(kwire, "--advertise-all-apis")
+    try:
+        return advertised_apis(bootstrap, every_key)
+    finally:
+        stop_mock(p)
 
 
 def kcat(bootstrap):
@@ -124,12 +170,14 @@ def confluent(bootstrap):
 def main(kwire):
     p, bootstrap = start_mock(kwire, "--partitions", "4")
     try:
+        advertised_apis(bootstrap, SERVED_API_KEYS)
         results = {"kcat": kcat(bootstrap), "kafka-python": kafka_python(bootstrap)}
         results["confluent-kafka"] = confluent(bootstrap)
     finally:
         stop_mock(p)
     results["kcat under a fault file"] = kcat_with_faults(kwire)
     bad_fault_file(kwire)
+    assert advertise_all(kwire) > len(SERVED_API_KEYS)
     print("kwire mock interop: " + ", ".join(f"{k} {v} messages exactly once" for k, v in results.items()))
     return 0
 

@@ -10,33 +10,29 @@
 #include <vector>
 
 #include "kwire/mockbroker/cluster.hpp"
+#include "kwire/protocol/frame_encode.hpp"
 #include "kwire/protocol/header.hpp"
 #include "kwire/protocol/messages.hpp"
 #include "kwire/protocol/record_batch.hpp"
 
-namespace kwire::mock::testing {
+namespace kwire::mockbroker::testing {
 
 inline constexpr std::int16_t ec(kafka_error e) { return static_cast<std::int16_t>(e); }
 
 /// A request payload (no size prefix) for `body` at `version`.
 template <class Request>
-std::vector<std::uint8_t> request_payload(const Request& body, std::int16_t version, std::int32_t correlation_id) {
-  std::vector<std::uint8_t> out;
-  writer w(out);
-  request_header h;
-  h.api_key = Request::api_key;
-  h.api_version = version;
-  h.correlation_id = correlation_id;
-  h.client_id = "kwire-test";
-  h.encode(w, request_header_version(Request::api_key, version));
-  body.encode(w, version);
-  REQUIRE(w.ok());
-  return out;
+std::vector<std::uint8_t> request_payload(const Request& body, std::int16_t version,
+                                          std::int32_t correlation_id) {
+  auto frame = encode_request(
+      {Request::api_key, version, correlation_id, std::string("kwire-test"), {}}, body);
+  REQUIRE(frame.ok());
+  return {frame.value().begin() + 4, frame.value().end()};  // without the size prefix
 }
 
 /// One record batch with the given values (keys "k0", "k1", ...).
-inline std::vector<std::uint8_t> make_batch(std::vector<std::string> values, std::int64_t producer_id = -1,
-                                            std::int16_t epoch = -1, std::int32_t sequence = -1,
+inline std::vector<std::uint8_t> make_batch(std::vector<std::string> values,
+                                            std::int64_t producer_id = -1, std::int16_t epoch = -1,
+                                            std::int32_t sequence = -1,
                                             std::int64_t timestamp = 1000) {
   batch_builder_options o;
   o.producer_id = producer_id;
@@ -45,15 +41,16 @@ inline std::vector<std::uint8_t> make_batch(std::vector<std::string> values, std
   record_batch_builder b(o);
   for (std::size_t i = 0; i < values.size(); ++i) {
     const std::string key = "k" + std::to_string(i);
-    REQUIRE(!b.append(timestamp + static_cast<std::int64_t>(i), bytes_of(key), bytes_of(values[i])));
+    REQUIRE(
+        !b.append(timestamp + static_cast<std::int64_t>(i), bytes_of(key), bytes_of(values[i])));
   }
   auto r = b.finish();
   REQUIRE(r.ok());
   return std::move(r).value();
 }
 
-inline produce_request produce_of(const std::string& topic, std::int32_t partition, std::vector<std::uint8_t> records,
-                                  std::int16_t acks = -1) {
+inline produce_request produce_of(const std::string& topic, std::int32_t partition,
+                                  std::vector<std::uint8_t> records, std::int16_t acks = -1) {
   produce_request r;
   r.acks = acks;
   r.timeout_ms = 30000;
@@ -73,13 +70,15 @@ struct harness {
 
   explicit harness(cluster_config config = {}) : c(std::move(config)) {}
 
-  handle_result raw(std::int32_t broker, std::span<const std::uint8_t> payload, std::uint64_t connection = 1) {
+  handle_result raw(std::int32_t broker, std::span<const std::uint8_t> payload,
+                    std::uint64_t connection = 1) {
     return c.handle(broker, connection, payload, now);
   }
 
   /// Sends `body`; returns the handle_result.
   template <class Request>
-  handle_result send(std::int32_t broker, const Request& body, std::int16_t version, std::uint64_t connection = 1) {
+  handle_result send(std::int32_t broker, const Request& body, std::int16_t version,
+                     std::uint64_t connection = 1) {
     auto payload = request_payload(body, version, ++correlation);
     last = c.handle(broker, connection, payload, now);
     return std::move(last);
@@ -87,8 +86,8 @@ struct harness {
 
   /// Decodes a response frame for a request of `Request` at `version`.
   template <class Response>
-  static Response decode(const std::vector<std::uint8_t>& frame, std::int16_t api_key, std::int16_t version,
-                         std::int32_t expected_correlation) {
+  static Response decode(const std::vector<std::uint8_t>& frame, std::int16_t api_key,
+                         std::int16_t version, std::int32_t expected_correlation) {
     REQUIRE(frame.size() >= 4);
     auto owned = std::make_shared<std::vector<std::uint8_t>>(frame.begin() + 4, frame.end());
     reader size_reader(frame);
@@ -104,7 +103,8 @@ struct harness {
 
   /// Sends `body` and decodes the response, which must be there.
   template <class Response, class Request>
-  Response call(std::int32_t broker, const Request& body, std::int16_t version, std::uint64_t connection = 1) {
+  Response call(std::int32_t broker, const Request& body, std::int16_t version,
+                std::uint64_t connection = 1) {
     auto result = send(broker, body, version, connection);
     REQUIRE_FALSE(result.closes());
     REQUIRE(result.response.has_value());
@@ -112,10 +112,11 @@ struct harness {
     return decode<Response>(*last.response, Request::api_key, version, correlation);
   }
 
-  produce_response::partition_produce_response produce(std::int32_t broker, const std::string& topic,
-                                                       std::int32_t partition, std::vector<std::uint8_t> batch,
-                                                       std::int16_t version = 9, std::int16_t acks = -1) {
-    auto r = call<produce_response>(broker, produce_of(topic, partition, std::move(batch), acks), version);
+  produce_response::partition_produce_response produce(
+      std::int32_t broker, const std::string& topic, std::int32_t partition,
+      std::vector<std::uint8_t> batch, std::int16_t version = 9, std::int16_t acks = -1) {
+    auto r = call<produce_response>(broker, produce_of(topic, partition, std::move(batch), acks),
+                                    version);
     REQUIRE(r.responses.size() == 1);
     REQUIRE(r.responses[0].partition_responses.size() == 1);
     return r.responses[0].partition_responses[0];
@@ -128,4 +129,4 @@ struct harness {
   }
 };
 
-}  // namespace kwire::mock::testing
+}  // namespace kwire::mockbroker::testing

@@ -87,9 +87,10 @@ TEST_CASE("config: every key accepts a valid value") {
   CHECK(parse({{"acks", "all"}}).config.acks == -1);
   CHECK(parse({{"acks", "-1"}}).config.acks == -1);
   CHECK(parse({{"acks", "0"}, {"enable.idempotence", "false"}}).config.acks == 0);
-  for (const char* codec : {"none", "gzip", "snappy", "lz4", "zstd"}) CHECK(parse({{"compression.type", codec}}));
-  CHECK(parse({{"partitioner.class", "org.apache.kafka.clients.producer.RoundRobinPartitioner"}}).config.partitioner ==
-        partitioner_kind::round_robin);
+  for (const char* codec : {"none", "gzip", "snappy", "lz4", "zstd"})
+    CHECK(parse({{"compression.type", codec}}));
+  CHECK(parse({{"partitioner.class", "org.apache.kafka.clients.producer.RoundRobinPartitioner"}})
+            .config.partitioner == partitioner_kind::round_robin);
   CHECK(parse({{"partitioner", "default"}}).config.partitioner == partitioner_kind::sticky);
 }
 

@@ -15,6 +15,7 @@
 
 #include "kwire/producer/producer_core.hpp"
 #include "kwire/protocol/frame.hpp"
+#include "kwire/protocol/frame_encode.hpp"
 #include "kwire/protocol/header.hpp"
 #include "kwire/protocol/kafka_error.hpp"
 #include "kwire/protocol/messages/api_versions.hpp"
@@ -23,8 +24,6 @@
 #include "kwire/protocol/messages/produce.hpp"
 
 namespace kwire::test {
-
-using namespace std::chrono_literals;
 
 /// One batch as the fake broker received it.
 struct produced_batch {
@@ -58,9 +57,10 @@ class fake_cluster {
   explicit fake_cluster(producer_core& core) : core(core) {}
 
   producer_core& core;
-  core_time now{0};
+  core_time now{};  // the Unix epoch: virtual time starts there
   // The cluster: nodes, and each topic's leader per partition (-1: none).
-  std::map<std::int32_t, std::pair<std::string, std::int32_t>> nodes = {{1, {"b1", 9092}}, {2, {"b2", 9092}}};
+  std::map<std::int32_t, std::pair<std::string, std::int32_t>> nodes = {{1, {"b1", 9092}},
+                                                                        {2, {"b2", 9092}}};
   std::map<std::string, std::vector<std::int32_t>> leaders;
   std::map<std::string, std::int16_t> topic_errors;
   /// A broken Metadata answer: the first partition of the topic gets this index.
@@ -106,14 +106,15 @@ class fake_cluster {
     FAIL("the core did not settle");
   }
 
-  void advance(core_time by) {
+  void advance(core_duration by) {
     now += by;
     step();
   }
 
   /// Sends a record as a shell would: waits (in virtual time) for metadata.
-  send_result send(const std::string& topic, std::optional<std::string> key, const std::string& value,
-                   std::uint64_t id, std::optional<std::int32_t> partition = std::nullopt) {
+  send_result send(const std::string& topic, std::optional<std::string> key,
+                   const std::string& value, std::uint64_t id,
+                   std::optional<std::int32_t> partition = std::nullopt) {
     producer_record r;
     r.topic = topic;
     r.partition = partition;
@@ -122,7 +123,7 @@ class fake_cluster {
     for (int i = 0; i < 50; ++i) {
       auto result = core.send(r, id, now);
       if (result.status != send_status::wait_for_metadata) return result;
-      advance(1ms);
+      advance(std::chrono::milliseconds(1));
     }
     return {send_status::wait_for_metadata, -1, {}};
   }
@@ -135,13 +136,15 @@ class fake_cluster {
   }
 
   /// Answers a Produce request with one answer per batch, in the request's order.
-  void answer(const produce_call& call, const std::vector<partition_answer>& answers, std::int32_t throttle_ms = 0) {
+  void answer(const produce_call& call, const std::vector<partition_answer>& answers,
+              std::int32_t throttle_ms = 0) {
     REQUIRE(answers.size() == call.batches.size());
     produce_response r;
     r.throttle_time_ms = throttle_ms;
     for (std::size_t i = 0; i < answers.size(); ++i) {
       const auto& b = call.batches[i];
-      auto t = std::find_if(r.responses.begin(), r.responses.end(), [&](const auto& x) { return x.name == b.topic; });
+      auto t = std::find_if(r.responses.begin(), r.responses.end(),
+                            [&](const auto& x) { return x.name == b.topic; });
       if (t == r.responses.end()) {
         r.responses.emplace_back();
         t = std::prev(r.responses.end());
@@ -150,9 +153,10 @@ class fake_cluster {
       produce_response::partition_produce_response p;
       p.index = b.partition;
       p.error_code = answers[i].error;
-      p.base_offset = answers[i].error && answers[i].error != code(kafka_error::duplicate_sequence_number)
-                          ? -1
-                          : answers[i].base_offset;
+      p.base_offset =
+          answers[i].error && answers[i].error != code(kafka_error::duplicate_sequence_number)
+              ? -1
+              : answers[i].base_offset;
       p.log_append_time_ms = answers[i].log_append_time;
       p.log_start_offset = answers[i].log_start_offset;
       t->partition_responses.push_back(std::move(p));
@@ -184,20 +188,16 @@ class fake_cluster {
 
  private:
   template <class Message>
-  void reply(std::int32_t broker, std::int32_t correlation, const Message& body, std::int16_t version) {
-    std::vector<std::uint8_t> bytes;
-    writer w(bytes);
-    const std::size_t at = begin_frame(w);
-    response_header h;
-    h.correlation_id = correlation;
-    h.encode(w, response_header_version(Message::api_key, version));
-    body.encode(w, version);
-    end_frame(w, at);
-    REQUIRE(w.ok());
+  void reply(std::int32_t broker, std::int32_t correlation, const Message& body,
+             std::int16_t version) {
+    auto frame = encode_response(correlation, version, body);
+    REQUIRE(frame.ok());
+    const std::vector<std::uint8_t>& bytes = frame.value();
     // Split the frame in two reads to exercise reassembly.
     const std::size_t cut = std::min<std::size_t>(3, bytes.size());
     core.on_bytes(broker, std::span<const std::uint8_t>(bytes.data(), cut), now);
-    core.on_bytes(broker, std::span<const std::uint8_t>(bytes.data() + cut, bytes.size() - cut), now);
+    core.on_bytes(broker, std::span<const std::uint8_t>(bytes.data() + cut, bytes.size() - cut),
+                  now);
   }
 
   void handle_frame(const outgoing_frame& f) {
@@ -248,7 +248,8 @@ class fake_cluster {
           for (std::size_t i = 0; i < l->second.size(); ++i) {
             metadata_response::metadata_response_partition p;
             p.partition_index = static_cast<std::int32_t>(i);
-            if (auto bad = partition_index_override.find(*t.name); bad != partition_index_override.end() && i == 0)
+            if (auto bad = partition_index_override.find(*t.name);
+                bad != partition_index_override.end() && i == 0)
               p.partition_index = bad->second;
             p.leader_id = l->second[i];
             p.error_code = l->second[i] < 0 ? code(kafka_error::leader_not_available) : 0;
@@ -283,13 +284,16 @@ class fake_cluster {
           auto cursor = batch->records();
           for (const auto& rec : cursor) {
             REQUIRE(rec.value);
-            pb.values.emplace_back(reinterpret_cast<const char*>(rec.value->data()), rec.value->size());
+            pb.values.emplace_back(reinterpret_cast<const char*>(rec.value->data()),
+                                   rec.value->size());
           }
           REQUIRE(cursor.ok());
           call.batches.push_back(std::move(pb));
         }
-      if (p->acks != 0) produce.push_back(std::move(call));
-      else acks0_calls.push_back(std::move(call));
+      if (p->acks != 0)
+        produce.push_back(std::move(call));
+      else
+        acks0_calls.push_back(std::move(call));
     } else {
       FAIL("unexpected request " << h.api_key);
     }
@@ -300,11 +304,19 @@ class fake_cluster {
   std::vector<produce_call> acks0_calls;
 };
 
-/// A config for tests: two bootstrap servers, no jitter surprises.
+/// A config for tests: one bootstrap server.
 inline producer_config test_config() {
   producer_config c;
   c.bootstrap_servers = {{"boot", 9092}};
   return c;
+}
+
+inline std::error_code kerr(kafka_error e) { return make_error_code(e); }
+
+// Sends one record to partition 0 of "t" and steps, so that it goes out alone.
+inline void send_alone(fake_cluster& f, const std::string& value, std::uint64_t id) {
+  REQUIRE(f.send("t", std::nullopt, value, id, 0).status == send_status::accepted);
+  f.step();
 }
 
 }  // namespace kwire::test

@@ -6,7 +6,8 @@
 using namespace kwire;
 
 TEST_CASE("partitioner: murmur2 matches the Java client's published vectors") {
-  // From Apache Kafka's clients/src/test/java/org/apache/kafka/common/utils/UtilsTest.java (testMurmur2).
+  // From Apache Kafka's clients/src/test/java/org/apache/kafka/common/utils/UtilsTest.java
+  // (testMurmur2).
   CHECK(murmur2(bytes_of("21")) == -973932308);
   CHECK(murmur2(bytes_of("foobar")) == -790332482);
   CHECK(murmur2(bytes_of("a-little-bit-long-string")) == -985981536);
@@ -38,7 +39,8 @@ TEST_CASE("partitioner: keyed records use toPositive(murmur2) % n, not abs()") {
   CHECK(murmur2_partition(bytes_of("21"), 7) == positive % 7);
   CHECK(murmur2_partition(bytes_of("21"), 7) != (973932308 % 7));
   sticky_partitioner p(1);
-  for (int n : {1, 3, 12, 100}) CHECK(p.partition("t", bytes_of("foobar"), n) == murmur2_partition(bytes_of("foobar"), n));
+  for (int n : {1, 3, 12, 100})
+    CHECK(p.partition("t", bytes_of("foobar"), n) == murmur2_partition(bytes_of("foobar"), n));
 }
 
 TEST_CASE("partitioner: uniform sticky for null keys moves when its batch completes") {

@@ -78,21 +78,26 @@ class tagging_interceptor final : public producer_interceptor {
 class throwing_interceptor final : public producer_interceptor {
  public:
   void on_send(producer_record&) override { throw std::runtime_error("on_send"); }
-  void on_acknowledgement(const record_metadata&, std::error_code) override { throw std::runtime_error("on_ack"); }
+  void on_acknowledgement(const record_metadata&, std::error_code) override {
+    throw std::runtime_error("on_ack");
+  }
 };
 
 }  // namespace
 
-TEST_CASE("typed_producer and interceptors: typed keys and values arrive as their bytes, with the interceptor's header") {
-  mock::cluster c(mock::cluster_config{});
-  mock::topic_config t;
+TEST_CASE(
+    "typed_producer and interceptors: typed keys and values arrive as their bytes, with the "
+    "interceptor's header") {
+  mockbroker::cluster c(mockbroker::cluster_config{});
+  mockbroker::topic_config t;
   t.partitions = 1;
   REQUIRE(c.create_topic(topic, t) == kafka_error::none);
-  mock::tcp_server server(c);
+  mockbroker::tcp_server server(c);
   server.start();
 
   auto tagger = std::make_shared<tagging_interceptor>();
-  auto config = parse_producer_config({{"bootstrap.servers", server.bootstrap_servers()}, {"linger.ms", "1"}});
+  auto config = parse_producer_config(
+      {{"bootstrap.servers", server.bootstrap_servers()}, {"linger.ms", "1"}});
   REQUIRE_FALSE(config.error);
   config.config.interceptors = {std::make_shared<throwing_interceptor>(), tagger};
   constexpr int count = 200;
@@ -106,12 +111,13 @@ TEST_CASE("typed_producer and interceptors: typed keys and values arrive as thei
       if (i % 2 == 0) key = "card-" + std::to_string(i);
       if (i % 10 == 0) {
         // The interceptor's on_acknowledgement runs before the callback.
-        typed.send(topic, key, std::int64_t{i} * 100, [&, i](const record_metadata&, std::error_code ec) {
-          CHECK_FALSE(ec);
-          std::lock_guard lock(tagger->mutex);
-          if (!tagger->acknowledged_offsets.empty() && tagger->acknowledged_offsets.back() == i)
-            ++callback_saw_interceptor;
-        });
+        typed.send(
+            topic, key, std::int64_t{i} * 100, [&, i](const record_metadata&, std::error_code ec) {
+              CHECK_FALSE(ec);
+              std::lock_guard lock(tagger->mutex);
+              if (!tagger->acknowledged_offsets.empty() && tagger->acknowledged_offsets.back() == i)
+                ++callback_saw_interceptor;
+            });
       } else {
         futures.push_back(typed.send(topic, key, std::int64_t{i} * 100));
       }
@@ -124,7 +130,7 @@ TEST_CASE("typed_producer and interceptors: typed keys and values arrive as thei
   CHECK(tagger->failed == 0);
   CHECK(tagger->acknowledged_offsets.size() == static_cast<std::size_t>(count));
 
-  const auto records = server.call([](mock::cluster& cl) { return cl.read(topic, 0); });
+  const auto records = server.call([](mockbroker::cluster& cl) { return cl.read(topic, 0); });
   REQUIRE(records.size() == static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
     const auto& r = records[static_cast<std::size_t>(i)];
@@ -147,7 +153,8 @@ TEST_CASE("typed_producer and interceptors: typed keys and values arrive as thei
 
 TEST_CASE("config: Java's class-name keys are refused with what to use instead") {
   for (const char* key : {"interceptor.classes", "key.serializer", "value.serializer"}) {
-    auto parsed = parse_producer_config({{"bootstrap.servers", "127.0.0.1:9092"}, {key, "com.example.Thing"}});
+    auto parsed = parse_producer_config(
+        {{"bootstrap.servers", "127.0.0.1:9092"}, {key, "com.example.Thing"}});
     REQUIRE(parsed.error);
     CHECK(parsed.error->key == key);
     CHECK_THAT(parsed.error->message(), Catch::Contains("typed_producer"));

@@ -27,16 +27,17 @@ constexpr int keys = 97;
 std::string key_of(int i) { return "card-" + std::to_string(i % keys); }
 std::string value_of(int i) { return key_of(i) + ":" + std::to_string(i); }
 
-std::vector<std::vector<mock::stored_record>> read_all(mock::tcp_server& server) {
-  return server.call([](mock::cluster& c) {
-    std::vector<std::vector<mock::stored_record>> logs;
+std::vector<std::vector<mockbroker::stored_record>> read_all(mockbroker::tcp_server& server) {
+  return server.call([](mockbroker::cluster& c) {
+    std::vector<std::vector<mockbroker::stored_record>> logs;
     for (std::int32_t p = 0; p < partitions; ++p) logs.push_back(c.read(topic, p));
     return logs;
   });
 }
 
 // Every record 0..count-1 exactly once; per key, in send order and on one partition.
-void check_exactly_once_in_order(const std::vector<std::vector<mock::stored_record>>& logs, int count) {
+void check_exactly_once_in_order(const std::vector<std::vector<mockbroker::stored_record>>& logs,
+                                 int count) {
   std::set<int> seen;
   std::map<std::string, int> last;
   std::map<std::string, std::int32_t> partition_of;
@@ -69,8 +70,8 @@ void check_exactly_once_in_order(const std::vector<std::vector<mock::stored_reco
   }
 }
 
-void make_topic(mock::cluster& c) {
-  mock::topic_config t;
+void make_topic(mockbroker::cluster& c) {
+  mockbroker::topic_config t;
   t.partitions = partitions;
   REQUIRE(c.create_topic(topic, t) == kafka_error::none);
 }
@@ -78,9 +79,9 @@ void make_topic(mock::cluster& c) {
 }  // namespace
 
 TEST_CASE("shell: 20,000 keyed records, idempotent, acks=all: exactly once, in order per key") {
-  mock::cluster c(mock::cluster_config{});
+  mockbroker::cluster c(mockbroker::cluster_config{});
   make_topic(c);
-  mock::tcp_server server(c);
+  mockbroker::tcp_server server(c);
   server.start();
 
   producer p({{"bootstrap.servers", server.bootstrap_servers()},
@@ -95,7 +96,8 @@ TEST_CASE("shell: 20,000 keyed records, idempotent, acks=all: exactly once, in o
   for (int i = 0; i < count; ++i) {
     const auto key = key_of(i);
     const auto value = value_of(i);
-    futures.push_back(p.send({topic, std::nullopt, std::nullopt, bytes_of(key), bytes_of(value), {}}));
+    futures.push_back(
+        p.send({topic, std::nullopt, std::nullopt, bytes_of(key), bytes_of(value), {}}));
   }
   p.flush();
   CHECK(p.pending_records() == 0);
@@ -116,21 +118,22 @@ TEST_CASE("shell: 20,000 keyed records, idempotent, acks=all: exactly once, in o
 // Under ASan (slow, so many batches in flight) this once failed: a batch
 // behind a refused first batch got UNKNOWN_PRODUCER_ID and was failed instead
 // of retried, and a late acknowledgement moved the acknowledged sequence back.
-TEST_CASE("shell: errors, a lost acknowledgement and a leader move: still exactly once, in order", "[faults]") {
-  mock::cluster c(mock::cluster_config{});
+TEST_CASE("shell: errors, a lost acknowledgement and a leader move: still exactly once, in order",
+          "[faults]") {
+  mockbroker::cluster c(mockbroker::cluster_config{});
   make_topic(c);
-  mock::fault_rule not_leader;
+  mockbroker::fault_rule not_leader;
   not_leader.match.api_key = 0;  // Produce
-  not_leader.action = mock::fault_action::error(kafka_error::not_leader_or_follower);
+  not_leader.action = mockbroker::fault_action::error(kafka_error::not_leader_or_follower);
   not_leader.count = 3;
   const auto not_leader_id = c.add_fault(not_leader);
-  mock::fault_rule lost_ack;
+  mockbroker::fault_rule lost_ack;
   lost_ack.match.api_key = 0;
   lost_ack.match.nth = 10;
-  lost_ack.action = mock::fault_action::of(mock::fault_kind::append_then_drop);
+  lost_ack.action = mockbroker::fault_action::of(mockbroker::fault_kind::append_then_drop);
   lost_ack.count = 1;
   const auto lost_ack_id = c.add_fault(lost_ack);
-  mock::tcp_server server(c);
+  mockbroker::tcp_server server(c);
   server.start();
 
   std::atomic<int> ok{0};
@@ -147,7 +150,7 @@ TEST_CASE("shell: errors, a lost acknowledgement and a leader move: still exactl
                 {"retry.backoff.ms", "20"}});
     for (int i = 0; i < count; ++i) {
       if (i == count / 2) {
-        server.call([](mock::cluster& cl) {
+        server.call([](mockbroker::cluster& cl) {
           for (std::int32_t part = 0; part < partitions; ++part) {
             const auto info = cl.partition(topic, part);
             REQUIRE(info);
@@ -173,20 +176,22 @@ TEST_CASE("shell: errors, a lost acknowledgement and a leader move: still exactl
   for (const auto& [message, n] : errors) UNSCOPED_INFO(n << " records failed: " << message);
   CHECK(failed == 0);
   CHECK(ok == count);
-  CHECK(server.call([&](mock::cluster& cl) { return cl.fired(not_leader_id); }) == 3);
-  CHECK(server.call([&](mock::cluster& cl) { return cl.fired(lost_ack_id); }) == 1);
+  CHECK(server.call([&](mockbroker::cluster& cl) { return cl.fired(not_leader_id); }) == 3);
+  CHECK(server.call([&](mockbroker::cluster& cl) { return cl.fired(lost_ack_id); }) == 1);
   check_exactly_once_in_order(read_all(server), count);
   server.stop();
 }
 
-TEST_CASE("shell: metadata that never comes fails send after max.block.ms, and close is idempotent") {
+TEST_CASE(
+    "shell: metadata that never comes fails send after max.block.ms, and close is idempotent") {
   // Without auto-creation, metadata for an unknown topic never has partitions.
-  mock::cluster_config config;
+  mockbroker::cluster_config config;
   config.auto_create_topics = false;
-  mock::cluster c(config);
-  mock::tcp_server server(c);
+  mockbroker::cluster c(config);
+  mockbroker::tcp_server server(c);
   server.start();
-  producer p(std::map<std::string, std::string>{{"bootstrap.servers", server.bootstrap_servers()}, {"max.block.ms", "200"}});
+  producer p(std::map<std::string, std::string>{{"bootstrap.servers", server.bootstrap_servers()},
+                                                {"max.block.ms", "200"}});
   auto f = p.send({"nowhere", std::nullopt, std::nullopt, std::nullopt, bytes_of("x"), {}});
   try {
     f.get();
@@ -201,19 +206,58 @@ TEST_CASE("shell: metadata that never comes fails send after max.block.ms, and c
   server.stop();
 }
 
+TEST_CASE("shell: partitions_for waits for the topic's metadata, without sending a record") {
+  mockbroker::cluster_config config;
+  config.auto_create_topics = false;
+  mockbroker::cluster c(config);
+  make_topic(c);
+  mockbroker::tcp_server server(c);
+  server.start();
+  // Long enough for a loaded machine to connect and ask twice (the last
+  // section waits all of it).
+  producer p(std::map<std::string, std::string>{{"bootstrap.servers", server.bootstrap_servers()},
+                                                {"max.block.ms", "2000"}});
+  CHECK(p.partitions_for(topic) == std::vector<std::int32_t>{0, 1, 2, 3});
+  CHECK(p.pending_records() == 0);
+  CHECK(p.metrics().records_failed == 0);
+  CHECK(p.metrics().batches_sent == 0);
+  CHECK(p.metrics().metadata_requests >= 1);
+  SECTION("a topic name the cluster refuses: its Kafka error") {
+    try {
+      p.partitions_for("no spaces allowed");
+      FAIL("partitions_for should have thrown");
+    } catch (const std::system_error& e) {
+      CHECK(e.code() == make_error_code(kafka_error::invalid_topic_exception));
+    }
+  }
+  SECTION("a topic that never appears: metadata_timeout after max.block.ms") {
+    try {
+      p.partitions_for("nowhere");
+      FAIL("partitions_for should have thrown");
+    } catch (const std::system_error& e) {
+      CHECK(e.code() == make_error_code(producer_errc::metadata_timeout));
+    }
+  }
+  p.close();
+  server.stop();
+}
+
 TEST_CASE("shell: an unknown configuration key is refused at construction, naming it") {
   try {
-    producer p(std::map<std::string, std::string>{{"bootstrap.servers", "127.0.0.1:1"}, {"no.such.key", "1"}});
+    producer p(std::map<std::string, std::string>{{"bootstrap.servers", "127.0.0.1:1"},
+                                                  {"no.such.key", "1"}});
     FAIL("constructed");
   } catch (const std::invalid_argument& e) {
     CHECK(std::string(e.what()).find("no.such.key") != std::string::npos);
   }
 }
 
-TEST_CASE("shell: four threads send at once: every record exactly once, each thread's keys in its order") {
-  mock::cluster c(mock::cluster_config{});
+TEST_CASE(
+    "shell: four threads send at once: every record exactly once, each thread's keys in its "
+    "order") {
+  mockbroker::cluster c(mockbroker::cluster_config{});
   make_topic(c);
-  mock::tcp_server server(c);
+  mockbroker::tcp_server server(c);
   server.start();
   constexpr int threads = 4;
   constexpr int per_thread = 5000;
@@ -243,10 +287,12 @@ TEST_CASE("shell: four threads send at once: every record exactly once, each thr
   server.stop();
 }
 
-TEST_CASE("shell: buffer.memory full blocks send up to max.block.ms, then fails it with buffer_exhausted") {
-  mock::cluster c(mock::cluster_config{});
+TEST_CASE(
+    "shell: buffer.memory full blocks send up to max.block.ms, then fails it with "
+    "buffer_exhausted") {
+  mockbroker::cluster c(mockbroker::cluster_config{});
   make_topic(c);
-  mock::tcp_server server(c);
+  mockbroker::tcp_server server(c);
   server.start();
   // Room for four batches of 1 KiB; answers take 300 ms; send may wait 20 ms.
   producer p({{"bootstrap.servers", server.bootstrap_servers()},
@@ -254,15 +300,26 @@ TEST_CASE("shell: buffer.memory full blocks send up to max.block.ms, then fails 
               {"buffer.memory", "4096"},
               {"max.block.ms", "20"},
               {"linger.ms", "0"}});
-  REQUIRE(p.partitions_for(topic).size() == partitions);
-  server.call([](mock::cluster& cl) {
+  // max.block.ms is short on purpose, so on a loaded machine the metadata
+  // may take several calls: each asks for it and waits 20 ms.
+  std::vector<std::int32_t> known;
+  for (int attempt = 0; attempt < 500 && known.empty(); ++attempt) {
+    try {
+      known = p.partitions_for(topic);
+    } catch (const std::system_error& e) {
+      REQUIRE(e.code() == make_error_code(producer_errc::metadata_timeout));
+    }
+  }
+  REQUIRE(known.size() == partitions);
+  server.call([](mockbroker::cluster& cl) {
     for (std::int32_t b = 1; b <= 3; ++b) cl.set_broker_latency(b, std::chrono::milliseconds(300));
     return 0;
   });
   const std::string value(900, 'v');
   std::vector<std::future<record_metadata>> futures;
   for (int i = 0; i < 40; ++i)
-    futures.push_back(p.send({topic, std::nullopt, std::nullopt, std::nullopt, bytes_of(value), {}}));
+    futures.push_back(
+        p.send({topic, std::nullopt, std::nullopt, std::nullopt, bytes_of(value), {}}));
   int delivered = 0;
   int exhausted = 0;
   for (auto& f : futures) {
@@ -274,8 +331,8 @@ TEST_CASE("shell: buffer.memory full blocks send up to max.block.ms, then fails 
       ++exhausted;
     }
   }
-  CHECK(delivered >= 4);   // the first four fitted
-  CHECK(exhausted > 0);    // and the buffer filled up behind them
+  CHECK(delivered >= 4);  // the first four fitted
+  CHECK(exhausted > 0);   // and the buffer filled up behind them
   CHECK(delivered + exhausted == 40);
   p.close();
   server.stop();

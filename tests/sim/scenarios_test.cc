@@ -37,14 +37,18 @@ TEST_CASE("scenario: leader moved mid-batch") {
   for (int i = 0; i < 3; ++i) s.send(t0);
   // The batch leaves at t0 + 5 ms (linger) and reaches broker 1 10 ms later;
   // leadership moves to broker 2 while it is on the wire.
-  s.w.at(t0 + 10ms, "move the leader to broker 2", [](world& w) { REQUIRE(w.cluster().move_leader("t", 0, 2)); });
+  s.w.at(t0 + 10ms, "move the leader to broker 2",
+         [](world& w) { REQUIRE(w.cluster().move_leader("t", 0, 2)); });
   REQUIRE(s.w.run_until_reported(20000ms));
   INFO(s.trace());
   const auto produce = s.produce_log();
   INFO(joined(produce));
   REQUIRE(produce.size() == 3);
-  CHECK(produce[1].find("1.015s b1 acks=-1 [t-0 pid 1000 epoch 0 seq 1..3: r1 r2 r3] -> [t-0 NOT_LEADER_OR_FOLLOWER") == 0);
-  CHECK(produce[2].find(" b2 acks=-1 [t-0 pid 1000 epoch 0 seq 1..3: r1 r2 r3] -> [t-0 ok base 1") != std::string::npos);
+  CHECK(produce[1].find("1.015s b1 acks=-1 [t-0 pid 1000 epoch 0 seq 1..3: r1 r2 r3] -> [t-0 "
+                        "NOT_LEADER_OR_FOLLOWER") == 0);
+  CHECK(
+      produce[2].find(" b2 acks=-1 [t-0 pid 1000 epoch 0 seq 1..3: r1 r2 r3] -> [t-0 ok base 1") !=
+      std::string::npos);
   for (std::uint64_t id = 1; id <= 3; ++id) {
     const auto& r = s.w.records()[id];
     CHECK_FALSE(r.error);
@@ -63,9 +67,9 @@ TEST_CASE("scenario: acknowledgement lost, then retry") {
   s.send(0ms);
   REQUIRE(s.w.run_until_reported(5000ms));
   // The next Produce is appended, and its answer never comes.
-  mock::fault_rule lost;
+  mockbroker::fault_rule lost;
   lost.match.api_key = 0;
-  lost.action = mock::fault_action::of(mock::fault_kind::append_then_drop);
+  lost.action = mockbroker::fault_action::of(mockbroker::fault_kind::append_then_drop);
   lost.count = 1;
   const auto rule = s.w.cluster().add_fault(lost);
   s.send(1000ms);
@@ -80,7 +84,8 @@ TEST_CASE("scenario: acknowledgement lost, then retry") {
   // request.timeout.ms (1000) after the write at 1.000: the connection is
   // closed; after the backoff the batch goes again, same producer id, epoch
   // and sequence, and the broker answers with where it already put it.
-  CHECK(produce[2].find("b1 acks=-1 [t-0 pid 1000 epoch 0 seq 1..2: r1 r2] -> [t-0 ok base 1") != std::string::npos);
+  CHECK(produce[2].find("b1 acks=-1 [t-0 pid 1000 epoch 0 seq 1..2: r1 r2] -> [t-0 ok base 1") !=
+        std::string::npos);
   for (std::uint64_t id = 1; id <= 2; ++id) {
     const auto& r = s.w.records()[id];
     CHECK_FALSE(r.error);
@@ -103,10 +108,10 @@ TEST_CASE("scenario: five requests in flight, an error on the second") {
   REQUIRE(s.w.run_until_reported(5000ms));
   // Broker 1 answers 20 ms after a request arrives, so five are in flight.
   s.w.cluster().set_broker_latency(1, 20ms);
-  mock::fault_rule second;
+  mockbroker::fault_rule second;
   second.match.api_key = 0;
   second.match.nth = 2;
-  second.action = mock::fault_action::error(kafka_error::not_enough_replicas);
+  second.action = mockbroker::fault_action::error(kafka_error::not_enough_replicas);
   second.count = 1;
   s.w.cluster().add_fault(second);
   for (int i = 0; i < 5; ++i) s.send(1000ms);
@@ -116,8 +121,10 @@ TEST_CASE("scenario: five requests in flight, an error on the second") {
   INFO(joined(produce));
   REQUIRE(produce.size() == 10);  // the warm-up, five, and four retries
   // The first five: seq 1 ok, seq 2 refused, seq 3..5 out of order behind it.
-  CHECK(produce[1].find("[t-0 pid 1000 epoch 0 seq 1..1: r1] -> [t-0 ok base 1") != std::string::npos);
-  CHECK(produce[2].find("[t-0 pid 1000 epoch 0 seq 2..2: r2] -> [t-0 NOT_ENOUGH_REPLICAS ") != std::string::npos);
+  CHECK(produce[1].find("[t-0 pid 1000 epoch 0 seq 1..1: r1] -> [t-0 ok base 1") !=
+        std::string::npos);
+  CHECK(produce[2].find("[t-0 pid 1000 epoch 0 seq 2..2: r2] -> [t-0 NOT_ENOUGH_REPLICAS ") !=
+        std::string::npos);
   for (std::size_t i = 3; i <= 5; ++i)
     CHECK(produce[i].find("-> [t-0 OUT_OF_ORDER_SEQUENCE_NUMBER") != std::string::npos);
   for (std::uint64_t id = 1; id <= 5; ++id) {
@@ -129,7 +136,8 @@ TEST_CASE("scenario: five requests in flight, an error on the second") {
   // the others go again one at a time, in sequence order, 22 ms apart.
   const std::vector<ms> reported = {1022ms, 1144ms, 1166ms, 1188ms, 1210ms};
   for (std::size_t i = 0; i < 5; ++i) CHECK(s.w.records()[i + 1].reported_at == reported[i]);
-  for (std::size_t i = 6; i < 10; ++i) CHECK(produce[i].find(" ok base " + std::to_string(i - 4)) != std::string::npos);
+  for (std::size_t i = 6; i < 10; ++i)
+    CHECK(produce[i].find(" ok base " + std::to_string(i - 4)) != std::string::npos);
   CHECK(s.log_values() == std::vector<std::string>{"r0:", "r1:", "r2:", "r3:", "r4:", "r5:"});
   CHECK(s.w.producer().producer_epoch() == 0);  // no epoch bump was needed
   CHECK(s.check().ok());
@@ -151,7 +159,8 @@ TEST_CASE("scenario: broker down past request.timeout.ms") {
   const auto produce = s.produce_log();
   INFO(joined(produce));
   REQUIRE(produce.size() == 2);  // the first attempt never reached the cluster
-  CHECK(produce[1].find("b2 acks=-1 [t-0 pid 1000 epoch 0 seq 1..1: r1] -> [t-0 ok base 1") != std::string::npos);
+  CHECK(produce[1].find("b2 acks=-1 [t-0 pid 1000 epoch 0 seq 1..1: r1] -> [t-0 ok base 1") !=
+        std::string::npos);
   const auto& r = s.w.records()[1];
   CHECK_FALSE(r.error);
   CHECK(r.offset == 1);
@@ -172,7 +181,8 @@ TEST_CASE("scenario: delivery.timeout.ms expires with records queued") {
   s.send(0ms);
   REQUIRE(s.w.run_until_reported(5000ms));
   // Broker 1 goes down for good and nobody takes over: the partition is offline.
-  s.w.at(1000ms, "broker 1 down, partition offline", [](world& w) { REQUIRE(w.cluster().broker_down(1, false)); });
+  s.w.at(1000ms, "broker 1 down, partition offline",
+         [](world& w) { REQUIRE(w.cluster().broker_down(1, false)); });
   for (int i = 0; i < 4; ++i) s.send(1000ms + ms(100 * i));
   REQUIRE(s.w.run_until_reported(20000ms));
   INFO(s.trace());
@@ -204,10 +214,10 @@ TEST_CASE("scenario: OUT_OF_ORDER_SEQUENCE_NUMBER after a failover") {
   s.w.at(1000ms, "broker 1 down, leader moves to 2", [](world& w) {
     REQUIRE(w.cluster().broker_down(1, true));
     w.cut_connections_to(1);
-    mock::fault_rule oos;
+    mockbroker::fault_rule oos;
     oos.match.api_key = 0;
     oos.match.broker = 2;
-    oos.action = mock::fault_action::error(kafka_error::out_of_order_sequence_number);
+    oos.action = mockbroker::fault_action::error(kafka_error::out_of_order_sequence_number);
     oos.count = 1;
     w.cluster().add_fault(oos);
   });
@@ -226,7 +236,8 @@ TEST_CASE("scenario: OUT_OF_ORDER_SEQUENCE_NUMBER after a failover") {
   const auto& r3 = s.w.records()[3];
   CHECK_FALSE(r3.error);
   CHECK(r3.offset == 2);
-  CHECK(produce.back().find("b2 acks=-1 [t-0 pid 1000 epoch 1 seq 0..0: r3] -> [t-0 ok base 2") != std::string::npos);
+  CHECK(produce.back().find("b2 acks=-1 [t-0 pid 1000 epoch 1 seq 0..0: r3] -> [t-0 ok base 2") !=
+        std::string::npos);
   CHECK(s.log_values() == std::vector<std::string>{"r0:", "r1:", "r3:"});
   auto result = s.check();
   // The checker, told nothing of this schedule, flags r2's failure (and nothing else).
@@ -236,7 +247,7 @@ TEST_CASE("scenario: OUT_OF_ORDER_SEQUENCE_NUMBER after a failover") {
 }
 
 TEST_CASE("scenario: UNKNOWN_PRODUCER_ID after the log was truncated") {
-  mock::topic_config settings;
+  mockbroker::topic_config settings;
   settings.retention_records = 1;  // only the newest batch stays
   sim_case s(base_config(), 1, settings);
   s.send(0ms);
@@ -246,7 +257,8 @@ TEST_CASE("scenario: UNKNOWN_PRODUCER_ID after the log was truncated") {
   // with it the broker forgets our producer, as Kafka does.
   s.w.at(1000ms, "another producer writes, retention truncates", [&](world& w) {
     const auto payload = raw_produce("t", 0, {"other"});
-    const auto r = w.cluster().handle(1, 999, payload, mock::time_point(ms(1'700'000'001'000)));
+    const auto r =
+        w.cluster().handle(1, 999, payload, mockbroker::time_point(ms(1'700'000'001'000)));
     REQUIRE(r.response);
     REQUIRE(w.cluster().clear_producer_state("t", 0));
   });
@@ -258,13 +270,17 @@ TEST_CASE("scenario: UNKNOWN_PRODUCER_ID after the log was truncated") {
   // seq 1 from a producer the partition forgot: UNKNOWN_PRODUCER_ID with log
   // start 1 > our last acknowledged offset 0, so nothing of ours was lost:
   // new epoch, sequence 0, and the record lands after the other producer's.
-  CHECK(produce[produce.size() - 2].find("[t-0 pid 1000 epoch 0 seq 1..1: r1] -> [t-0 UNKNOWN_PRODUCER_ID base -1 log start 1]") !=
+  CHECK(
+      produce[produce.size() - 2].find(
+          "[t-0 pid 1000 epoch 0 seq 1..1: r1] -> [t-0 UNKNOWN_PRODUCER_ID base -1 log start 1]") !=
+      std::string::npos);
+  CHECK(produce.back().find("[t-0 pid 1000 epoch 1 seq 0..0: r1] -> [t-0 ok base 2") !=
         std::string::npos);
-  CHECK(produce.back().find("[t-0 pid 1000 epoch 1 seq 0..0: r1] -> [t-0 ok base 2") != std::string::npos);
   const auto& r1 = s.w.records()[1];
   CHECK_FALSE(r1.error);
   CHECK(r1.offset == 2);
   CHECK(r1.reported_at == 2104ms);  // after one InitProducerId and a 100 ms backoff
   CHECK(s.w.producer().producer_epoch() == 1);
-  CHECK(s.log_values() == std::vector<std::string>{"r1:"});  // retention keeps the newest batch only
+  CHECK(s.log_values() ==
+        std::vector<std::string>{"r1:"});  // retention keeps the newest batch only
 }

@@ -12,6 +12,7 @@
 
 #include "kwire/mockbroker/cluster.hpp"
 #include "kwire/protocol/frame.hpp"
+#include "kwire/protocol/frame_encode.hpp"
 #include "kwire/protocol/header.hpp"
 #include "kwire/protocol/messages/produce.hpp"
 #include "kwire/protocol/record_batch.hpp"
@@ -19,6 +20,8 @@
 #include "kwire/sim/world.hpp"
 
 namespace kwire::sim::testing {
+
+using namespace std::chrono_literals;
 
 inline producer_config base_config() {
   producer_config c;
@@ -39,9 +42,10 @@ struct sim_case {
   std::int32_t partitions;
   world w;
 
-  explicit sim_case(producer_config config, std::int32_t partitions = 1, mock::topic_config topic_settings = {},
-                    ms latency = 1ms)
-      : partitions(partitions), w(cluster_config(), std::move(config), core_options{1, 0}, options(latency)) {
+  explicit sim_case(producer_config config, std::int32_t partitions = 1,
+                    mockbroker::topic_config topic_settings = {}, ms latency = 1ms)
+      : partitions(partitions),
+        w(cluster_config(), std::move(config), core_options{1}, options(latency)) {
     topic_settings.partitions = partitions;
     topic_settings.replication_factor = 3;
     topic_settings.assignments.assign(static_cast<std::size_t>(partitions), {1, 2, 3});
@@ -53,8 +57,8 @@ struct sim_case {
     if (std::getenv("KWIRE_SIM_TRACE")) std::cout << trace();
   }
 
-  static mock::cluster_config cluster_config() {
-    mock::cluster_config c;
+  static mockbroker::cluster_config cluster_config() {
+    mockbroker::cluster_config c;
     c.broker_count = 3;
     c.seed = 1;
     return c;
@@ -91,14 +95,18 @@ struct sim_case {
   }
 
   /// The Produce requests the cluster saw, as the trace describes them,
-  /// with the broker and arrival time: "1.005s b1 [t-0 pid 1000 epoch 0 seq 0..1: r0 r1] -> [t-0 ok base 0 ...]".
+  /// with the broker and arrival time: "1.005s b1 [t-0 pid 1000 epoch 0 seq 0..1: r0 r1] -> [t-0 ok
+  /// base 0 ...]".
   std::vector<std::string> produce_log() const {
     std::vector<std::string> out;
     for (const auto& e : const_cast<world&>(w).cluster().request_log()) {
       if (e.header.api_key != 0 || e.request.empty()) continue;
-      std::string line = format_time(std::chrono::duration_cast<ms>(e.arrival.time_since_epoch()) - ms(1'700'000'000'000)) +
-                         " b" + std::to_string(e.broker_id) + " " + describe_message(e.request, e.header.api_version);
-      line += " -> " + (e.response.empty() ? std::string("(no response)") : describe_message(e.response, e.header.api_version));
+      std::string line = format_time(std::chrono::duration_cast<ms>(e.arrival.time_since_epoch()) -
+                                     ms(1'700'000'000'000)) +
+                         " b" + std::to_string(e.broker_id) + " " +
+                         describe_message(e.request, e.header.api_version);
+      line += " -> " + (e.response.empty() ? std::string("(no response)")
+                                           : describe_message(e.response, e.header.api_version));
       out.push_back(line);
     }
     return out;
@@ -127,17 +135,10 @@ inline std::vector<std::uint8_t> raw_produce(const std::string& topic, std::int3
   p.index = partition;
   p.records = record_set(std::move(batch).value());
   r.topic_data.push_back({topic, {std::move(p)}, {}});
-  std::vector<std::uint8_t> out;
-  writer w(out);
-  request_header h;
-  h.api_key = 0;
-  h.api_version = 9;
-  h.correlation_id = 1;
-  h.client_id = "other-producer";
-  h.encode(w, request_header_version(0, 9));
-  r.encode(w, 9);
-  REQUIRE(w.ok());
-  return out;
+  auto frame =
+      encode_request({produce_request::api_key, 9, 1, std::string("other-producer"), {}}, r);
+  REQUIRE(frame.ok());
+  return {frame.value().begin() + 4, frame.value().end()};  // without the size prefix
 }
 
 }  // namespace kwire::sim::testing

@@ -44,7 +44,8 @@ TEST_CASE("sim: a scenario is a pure function of its seed") {
 TEST_CASE("sim: excluded fault types are never drawn") {
   scenario_options o;
   for (int i = 0; i < fault_type_count; ++i)
-    if (static_cast<fault_type>(i) != fault_type::lost_ack) o.excluded.insert(static_cast<fault_type>(i));
+    if (static_cast<fault_type>(i) != fault_type::lost_ack)
+      o.excluded.insert(static_cast<fault_type>(i));
   std::size_t faults = 0;
   for (std::uint64_t seed = 1; seed <= 50; ++seed)
     for (const auto& f : make_scenario(seed, o).faults) {
@@ -56,7 +57,8 @@ TEST_CASE("sim: excluded fault types are never drawn") {
 
 TEST_CASE("sim: without faults every record is acknowledged, once, in order") {
   sim_case s(base_config(), 3);
-  for (int i = 0; i < 30; ++i) s.w.send("t", "k" + std::to_string(i % 5), "r" + std::to_string(i) + ":", ms(i * 3));
+  for (int i = 0; i < 30; ++i)
+    s.w.send("t", "k" + std::to_string(i % 5), "r" + std::to_string(i) + ":", ms(i * 3));
   REQUIRE(s.w.run_until_reported(10000ms));
   const auto result = s.check();
   CHECK(result.ok());
@@ -74,20 +76,22 @@ TEST_CASE("sim: the checker catches a duplicate, a loss and a reorder planted in
   // Another writer appends copies of r1 then r0: both are now twice in the
   // log. Order is judged on first appearances, so a late copy is a
   // duplicate, not also a reorder.
-  s.w.cluster().handle(1, 999, raw_produce("t", 0, {"r1:", "r0:"}), mock::time_point(ms(1'700'000'010'000)));
+  s.w.cluster().handle(1, 999, raw_produce("t", 0, {"r1:", "r0:"}),
+                       mockbroker::time_point(ms(1'700'000'010'000)));
   auto result = s.check();
   CHECK(result.duplicated == 2);
   CHECK(result.reordered == 0);
   REQUIRE(result.violations.size() == 2);
   CHECK(result.violations[0].kind == "duplicated");
   // A log that lost its records: the acknowledged ones are reported lost.
-  mock::topic_config settings;
+  mockbroker::topic_config settings;
   settings.retention_records = 1;
   sim_case t(base_config(), 1, settings);
   t.send(0ms);
   t.send(10ms);
   REQUIRE(t.w.run_until_reported(5000ms));
-  t.w.cluster().handle(1, 999, raw_produce("t", 0, {"other"}), mock::time_point(ms(1'700'000'010'000)));
+  t.w.cluster().handle(1, 999, raw_produce("t", 0, {"other"}),
+                       mockbroker::time_point(ms(1'700'000'010'000)));
   result = t.check();
   CHECK(result.lost == 2);
   CHECK_FALSE(result.ok());

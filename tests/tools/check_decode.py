@@ -2,7 +2,8 @@
 """Runs `kwire decode` over the golden captures and over broken streams, and
 checks what it prints: one JSON object per line, every request and response
 decoded (but for the responses librdkafka's mock gets wrong, listed in
-tests/data/golden), records decoded, and clear error objects for bad input.
+tests/data/golden), records decoded, clear error objects for bad input, and
+usage errors that exit 2 naming the option.
 
 Usage: check_decode.py KWIRE GOLDEN_DIR
 """
@@ -68,8 +69,18 @@ def main(kwire, golden):
     objs = decode(kwire, "--requests", "-", stdin=struct.pack(">i", 0x7fffffff) + b"xx")
     assert len(objs) == 1 and "exceeds the maximum" in objs[0]["error"], objs
 
+    # Usage errors: exit 2, the option named.
+    for args, option in ((["--responses", "x"], "--requests"),
+                         (["--requests", "-", "--responses", "-"], "--responses"),
+                         (["--requests", "-", "--max-frame-size", "0"], "--max-frame-size"),
+                         (["--requests", "-", "--max-frame-size", "2147483648"], "--max-frame-size"),
+                         (["--requests"], "--requests"),
+                         (["--requests", "-", "--bogus"], "--bogus")):
+        p = subprocess.run([kwire, "decode", *args], input=b"", capture_output=True, timeout=60)
+        assert p.returncode == 2 and option in p.stderr.decode(), (args, p.returncode, p.stderr)
+
     print(f"kwire decode: {checked} connections, {requests} requests, {responses} responses, "
-          f"{records} records decoded; broken streams reported")
+          f"{records} records decoded; broken streams reported; usage errors exit 2")
     return 0
 
 

@@ -5,7 +5,9 @@ never speed:
   produce  `kwire produce` reads key:value lines into a `kwire mock` cluster;
            kcat (Debian's, librdkafka's consumer) reads them back: every line
            once, with its key (or a null key), in send order per key; bad
-           usage exits 2 and says why.
+           usage of `kwire produce` and `kwire mock` (ranges included: a
+           --port whose last broker would pass 65535) exits 2 naming the
+           option.
   perf     `kwire perf` against its embedded mock and against `kwire mock`:
            the last line is the documented JSON, every record delivered.
   demo     `kwire demo`: the card-payment case ends with nothing lost,
@@ -15,6 +17,8 @@ Usage: check_producer_commands.py KWIRE {produce|perf|demo}
 """
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -62,8 +66,33 @@ def last_json(p):
     return json.loads(lines[-1])
 
 
+def check_mock_usage(kwire):
+    """`kwire mock` refuses bad usage before it binds anything: exit 2, the option named."""
+    cases = [
+        (["--port", "65535", "--brokers", "3"], "--port", "65537"),  # the last broker's port would wrap
+        (["--port", "65534", "--brokers", "3"], "--port", "65536"),
+        (["--port", "0"], "--port", "1 to 65535"),
+        (["--brokers", "65"], "--brokers", "1 to 64"),
+        (["--topic", "t:0"], "--topic", "NAME:PARTITIONS"),
+        (["--topic", "t:1:65"], "--topic", "NAME:PARTITIONS"),
+        (["--http", "127.0.0.1:70000"], "--http", "HOST:PORT"),
+        (["--http-token", "x"], "--http-token", "--http"),
+        (["--seed", "-1"], "--seed", "0 to"),
+        (["--frobnicate"], "--frobnicate", ""),
+    ]
+    for args, option, detail in cases:
+        p = run(kwire, "mock", *args, timeout=30)
+        assert p.returncode == 2 and option in p.stderr and detail in p.stderr, (args, p.returncode, p.stderr)
+        assert p.stdout == "", (args, p.stdout)  # no bootstrap list: nothing was started
+    p = run(kwire, "no-such-command")
+    assert p.returncode == 2 and "unknown command 'no-such-command'" in p.stderr, (p.returncode, p.stderr)
+    p = run(kwire, "mock", "--help")
+    assert p.returncode == 0 and "--brokers" in p.stdout and "--http-token" in p.stdout, p
+
+
 def check_produce(kwire):
     need_kcat()
+    check_mock_usage(kwire)
     mock, bootstrap = start_mock(kwire, "--topic", "t:3", "--topic", "pinned:3")
     try:
         # 2,000 keyed lines over 7 keys, then lines without the separator (null keys).
@@ -112,12 +141,19 @@ def check_produce(kwire):
         assert p.returncode == 2 and "--bootstrap" in p.stderr, (p.returncode, p.stderr)
         p = run(kwire, "produce", "--bootstrap", bootstrap, "--topic", "t", "-X", "linger.ms", stdin="x\n")
         assert p.returncode == 2 and "key=value" in p.stderr, (p.returncode, p.stderr)
+        # Numbers are range-checked and named; -X takes one key=value per occurrence.
+        p = run(kwire, "produce", "--bootstrap", bootstrap, "--topic", "t", "--partition", "-1", stdin="x\n")
+        assert p.returncode == 2 and "--partition" in p.stderr, (p.returncode, p.stderr)
+        p = run(kwire, "produce", "--bootstrap", bootstrap, "--topic", "t", "-X", "linger.ms=5", "acks=1", stdin="x\n")
+        assert p.returncode == 2 and "acks=1" in p.stderr, (p.returncode, p.stderr)
+        p = run(kwire, "produce", "--bootstrap", bootstrap, "--topic", "t", "--no-such-option", stdin="x\n")
+        assert p.returncode == 2 and "--no-such-option" in p.stderr, (p.returncode, p.stderr)
         # The bad runs sent nothing.
         assert len(kcat_read(bootstrap, "t")) == len(keyed) + len(unkeyed), "a refused run still wrote"
     finally:
         stop_mock(mock)
     print(f"kwire produce: {len(keyed) + len(unkeyed)} lines exactly once, in order per key; "
-          "--partition; bad usage exits 2")
+          "--partition; bad usage (produce and mock) exits 2 naming the option")
 
 
 PERF_KEYS = {"records", "seconds", "records_per_sec", "mb_per_sec", "latency_ms", "delivered", "failed"}
@@ -160,6 +196,19 @@ def check_perf(kwire):
     assert p.returncode == 2 and "--records" in p.stderr, (p.returncode, p.stderr)
     p = run(kwire, "perf", "--records", "10", "--record-size", "10", "-X", "no.such.setting=1")
     assert p.returncode == 2 and "no.such.setting" in p.stderr, (p.returncode, p.stderr)
+    # Range errors name the option and its range; a number is decimal and whole.
+    for option, value in (("--records", "4294967297"), ("--records", "1e3"), ("--record-size", "67108865"),
+                          ("--partitions", "0"), ("--throughput", "-5"), ("--records", "99999999999999999999")):
+        args = {"--records": "10", "--record-size": "10", option: value}
+        p = run(kwire, "perf", *[x for kv in args.items() for x in kv], "--no-progress")
+        assert p.returncode == 2 and option in p.stderr and "from" in p.stderr, (option, value, p.returncode, p.stderr)
+    help = run(kwire, "perf", "--help")
+    assert help.returncode == 0 and "--record-size" in help.stdout and help.stderr == "", help
+    # The version is the project's, from CMake.
+    cmake = open(os.path.join(os.path.dirname(__file__), "..", "..", "CMakeLists.txt")).read()
+    project_version = re.search(r"project\(kwire VERSION ([0-9.]+)", cmake).group(1)
+    version = run(kwire, "--version")
+    assert version.returncode == 0 and version.stdout.strip() == project_version, (version, project_version)
     print("kwire perf: 20,000 records delivered, embedded and against kwire mock (read back by kcat); "
           "bad usage exits 2")
 
@@ -177,6 +226,10 @@ def check_demo(kwire):
     assert p.returncode == 2 and "--payments" in p.stderr, (p.returncode, p.stderr)
     p = run(kwire, "demo", "--payments")
     assert p.returncode == 2 and "--payments" in p.stderr, (p.returncode, p.stderr)
+    p = run(kwire, "demo", "--partitions", "1001")
+    assert p.returncode == 2 and "--partitions" in p.stderr and "1 to 1000" in p.stderr, (p.returncode, p.stderr)
+    p = run(kwire, "demo", "--seed", "010x")
+    assert p.returncode == 2 and "--seed" in p.stderr, (p.returncode, p.stderr)
     print("kwire demo: 50,000 payments acknowledged, none lost, duplicated, reordered or failed; "
           "--payments 0 exits 2")
 

@@ -11,7 +11,8 @@ namespace kwire::sim {
 namespace {
 
 std::string error_text(const std::error_code& e) {
-  if (e.category() == kafka_category()) return std::string(kafka_error_name(static_cast<std::int16_t>(e.value())));
+  if (e.category() == kafka_category())
+    return std::string(kafka_error_name(static_cast<std::int16_t>(e.value())));
   return e.message();
 }
 
@@ -35,11 +36,13 @@ check_result check_run(world& w, const check_expectations& expect) {
   };
   auto rname = [](const sim_record& r) { return "r" + std::to_string(r.id); };
 
-  for (const auto& v : w.contract_violations()) add("shell_contract", static_cast<std::uint64_t>(-1), v);
+  for (const auto& v : w.contract_violations())
+    add("shell_contract", static_cast<std::uint64_t>(-1), v);
 
   // Where each record is in the log: (partition, offset) of every copy.
   std::map<std::uint64_t, std::vector<std::pair<std::int32_t, std::int64_t>>> copies;
-  std::map<std::int32_t, std::vector<std::uint64_t>> log_order;  // ids in offset order per partition
+  std::map<std::int32_t, std::vector<std::uint64_t>>
+      log_order;  // ids in offset order per partition
   std::map<std::pair<std::int32_t, std::int64_t>, std::uint64_t> at_offset;
   for (std::int32_t p = 0; p < expect.partitions; ++p) {
     for (const auto& stored : w.cluster().read(expect.topic, p)) {
@@ -77,12 +80,13 @@ check_result check_run(world& w, const check_expectations& expect) {
       const ms oldest = oldest_in_failure.at({r.partition, r.reported_at});
       return r.reported_at - oldest >= expect.delivery_timeout;
     }
-    if (e == make_error_code(producer_errc::unresolved_sequence)) return count_unresolved && other_justified_failure;
+    if (e == make_error_code(producer_errc::unresolved_sequence))
+      return count_unresolved && other_justified_failure;
     return false;
   };
   for (const auto& r : records)
-    if (r.reported && r.error && !r.refused_at_send && r.error != make_error_code(producer_errc::unresolved_sequence) &&
-        justified(r, false))
+    if (r.reported && r.error && !r.refused_at_send &&
+        r.error != make_error_code(producer_errc::unresolved_sequence) && justified(r, false))
       other_justified_failure = true;
 
   for (const auto& r : records) {
@@ -93,49 +97,61 @@ check_result check_run(world& w, const check_expectations& expect) {
       continue;
     }
     if (r.reports > 1) continue;  // already a shell_contract violation
-    if (r.accepted_at && r.reported_at > *r.accepted_at + expect.delivery_timeout + expect.report_slack)
+    if (r.accepted_at &&
+        r.reported_at > *r.accepted_at + expect.delivery_timeout + expect.report_slack)
       add("late_report", r.id,
-          rname(r) + " accepted at " + format_time(*r.accepted_at) + " was reported only at " + format_time(r.reported_at));
+          rname(r) + " accepted at " + format_time(*r.accepted_at) + " was reported only at " +
+              format_time(r.reported_at));
     if (r.refused_at_send) {
       ++out.refused;
-      if (n) add("refused_but_written", r.id, rname(r) + " was refused by send() yet is in the log");
+      if (n)
+        add("refused_but_written", r.id, rname(r) + " was refused by send() yet is in the log");
       continue;
     }
     if (!r.error) {
       ++out.acked;
       if (expect.acks == 0) {
-        if (r.offset != -1) add("offset_mismatch", r.id, rname(r) + ": acks=0 reported offset " + std::to_string(r.offset));
+        if (r.offset != -1)
+          add("offset_mismatch", r.id,
+              rname(r) + ": acks=0 reported offset " + std::to_string(r.offset));
       } else if (n == 0) {
         ++out.lost;
-        add("lost", r.id, rname(r) + " acknowledged at " + std::to_string(r.partition) + "@" + std::to_string(r.offset) +
-                               " is not in the log");
+        add("lost", r.id,
+            rname(r) + " acknowledged at " + std::to_string(r.partition) + "@" +
+                std::to_string(r.offset) + " is not in the log");
       } else {
         auto it = at_offset.find({r.partition, r.offset});
         if (it == at_offset.end() || it->second != r.id) {
           std::string where;
-          for (const auto& [p, o] : c->second) where += " " + std::to_string(p) + "@" + std::to_string(o);
+          for (const auto& [p, o] : c->second)
+            where += " " + std::to_string(p) + "@" + std::to_string(o);
           add("offset_mismatch", r.id,
-              rname(r) + " reported at " + std::to_string(r.partition) + "@" + std::to_string(r.offset) + ", in the log at" + where);
+              rname(r) + " reported at " + std::to_string(r.partition) + "@" +
+                  std::to_string(r.offset) + ", in the log at" + where);
         }
       }
     } else {
       ++out.failed;
       if (!justified(r, true)) {
         ++out.unexpected_failures;
-        std::string detail = rname(r) + " failed with " + error_text(r.error) + " at " + format_time(r.reported_at) +
-                             " (accepted " + (r.accepted_at ? format_time(*r.accepted_at) : "never") + ")";
+        std::string detail = rname(r) + " failed with " + error_text(r.error) + " at " +
+                             format_time(r.reported_at) + " (accepted " +
+                             (r.accepted_at ? format_time(*r.accepted_at) : "never") + ")";
         if (r.error == make_error_code(producer_errc::delivery_timeout))
-          detail += ", before delivery.timeout.ms (" + std::to_string(expect.delivery_timeout.count()) + " ms) had passed";
+          detail += ", before delivery.timeout.ms (" +
+                    std::to_string(expect.delivery_timeout.count()) + " ms) had passed";
         detail += n ? "; it is in the log" : "; it is not in the log";
         add("unexpected_failure", r.id, std::move(detail));
       }
     }
     if (n > 1) {
       std::string where;
-      for (const auto& [p, o] : c->second) where += " " + std::to_string(p) + "@" + std::to_string(o);
+      for (const auto& [p, o] : c->second)
+        where += " " + std::to_string(p) + "@" + std::to_string(o);
       if (expect.idempotent) {
         ++out.duplicated;
-        add("duplicated", r.id, rname(r) + " is in the log " + std::to_string(n) + " times:" + where);
+        add("duplicated", r.id,
+            rname(r) + " is in the log " + std::to_string(n) + " times:" + where);
       } else {
         ++out.tolerated_duplicates;
       }
@@ -161,8 +177,9 @@ check_result check_run(world& w, const check_expectations& expect) {
         if (order_promised) {
           ++out.reordered;
           add("reordered", id,
-              "partition " + std::to_string(p) + ": r" + std::to_string(id) + " (sent #" + std::to_string(r.accept_order) +
-                  ") is in the log after r" + std::to_string(last_id) + " (sent #" + std::to_string(last_order) + ")");
+              "partition " + std::to_string(p) + ": r" + std::to_string(id) + " (sent #" +
+                  std::to_string(r.accept_order) + ") is in the log after r" +
+                  std::to_string(last_id) + " (sent #" + std::to_string(last_order) + ")");
         } else {
           ++out.tolerated_reorders;
         }

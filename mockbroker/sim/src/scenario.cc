@@ -16,24 +16,25 @@ constexpr std::int16_t c(kafka_error e) { return static_cast<std::int16_t>(e); }
 
 // Retriable errors a Produce may get (each is in Kafka's table as retriable).
 constexpr std::int16_t retriable_produce_errors[] = {
-    c(kafka_error::not_leader_or_follower), c(kafka_error::leader_not_available),
-    c(kafka_error::not_enough_replicas),    c(kafka_error::request_timed_out),
+    c(kafka_error::not_leader_or_follower),     c(kafka_error::leader_not_available),
+    c(kafka_error::not_enough_replicas),        c(kafka_error::request_timed_out),
     c(kafka_error::unknown_topic_or_partition), c(kafka_error::kafka_storage_error),
-    c(kafka_error::network_exception),      c(kafka_error::corrupt_message),
+    c(kafka_error::network_exception),          c(kafka_error::corrupt_message),
 };
 
 // Errors that end a batch: the producer must fail its records.
 constexpr std::int16_t fatal_produce_errors[] = {
-    c(kafka_error::topic_authorization_failed), c(kafka_error::invalid_record),
-    c(kafka_error::record_list_too_large),      c(kafka_error::message_too_large),
-    c(kafka_error::unknown_server_error),       c(kafka_error::policy_violation),
+    c(kafka_error::topic_authorization_failed),   c(kafka_error::invalid_record),
+    c(kafka_error::record_list_too_large),        c(kafka_error::message_too_large),
+    c(kafka_error::unknown_server_error),         c(kafka_error::policy_violation),
     c(kafka_error::cluster_authorization_failed),
 };
 
 // Idempotence errors, injected without appending: the broker claims a
 // sequence problem the producer must handle (fail or retry, never duplicate).
 constexpr std::int16_t sequence_errors[] = {
-    c(kafka_error::out_of_order_sequence_number), c(kafka_error::unknown_producer_id),
+    c(kafka_error::out_of_order_sequence_number),
+    c(kafka_error::unknown_producer_id),
 };
 
 std::string ms_text(ms d) { return std::to_string(d.count()) + "ms"; }
@@ -44,24 +45,42 @@ const char* const compression_names[] = {"none", "gzip", "snappy", "lz4", "zstd"
 
 std::string_view fault_type_name(fault_type t) noexcept {
   switch (t) {
-    case fault_type::produce_error: return "produce_error";
-    case fault_type::produce_fatal_error: return "produce_fatal_error";
-    case fault_type::sequence_error: return "sequence_error";
-    case fault_type::append_then_error: return "append_then_error";
-    case fault_type::lost_ack: return "lost_ack";
-    case fault_type::dropped_request: return "dropped_request";
-    case fault_type::delayed_response: return "delayed_response";
-    case fault_type::close_before: return "close_before";
-    case fault_type::close_after_processing: return "close_after_processing";
-    case fault_type::close_after_response: return "close_after_response";
-    case fault_type::throttle: return "throttle";
-    case fault_type::metadata_error: return "metadata_error";
-    case fault_type::init_producer_id_error: return "init_producer_id_error";
-    case fault_type::leader_move: return "leader_move";
-    case fault_type::broker_outage: return "broker_outage";
-    case fault_type::isr_shrink: return "isr_shrink";
-    case fault_type::connection_cut: return "connection_cut";
-    case fault_type::latency_spike: return "latency_spike";
+    case fault_type::produce_error:
+      return "produce_error";
+    case fault_type::produce_fatal_error:
+      return "produce_fatal_error";
+    case fault_type::sequence_error:
+      return "sequence_error";
+    case fault_type::append_then_error:
+      return "append_then_error";
+    case fault_type::lost_ack:
+      return "lost_ack";
+    case fault_type::dropped_request:
+      return "dropped_request";
+    case fault_type::delayed_response:
+      return "delayed_response";
+    case fault_type::close_before:
+      return "close_before";
+    case fault_type::close_after_processing:
+      return "close_after_processing";
+    case fault_type::close_after_response:
+      return "close_after_response";
+    case fault_type::throttle:
+      return "throttle";
+    case fault_type::metadata_error:
+      return "metadata_error";
+    case fault_type::init_producer_id_error:
+      return "init_producer_id_error";
+    case fault_type::leader_move:
+      return "leader_move";
+    case fault_type::broker_outage:
+      return "broker_outage";
+    case fault_type::isr_shrink:
+      return "isr_shrink";
+    case fault_type::connection_cut:
+      return "connection_cut";
+    case fault_type::latency_spike:
+      return "latency_spike";
   }
   return "?";
 }
@@ -70,7 +89,8 @@ std::string fault_event::describe() const {
   std::string s = std::string(fault_type_name(type)) + " at " + format_time(at);
   switch (type) {
     case fault_type::leader_move:
-      return s + " partition " + std::to_string(partition) + " (choice " + std::to_string(broker) + ")";
+      return s + " partition " + std::to_string(partition) + " (choice " + std::to_string(broker) +
+             ")";
     case fault_type::broker_outage:
       return s + " broker " + std::to_string(broker) + " for " + ms_text(duration);
     case fault_type::isr_shrink:
@@ -78,7 +98,8 @@ std::string fault_event::describe() const {
     case fault_type::connection_cut:
       return s + " to broker " + std::to_string(broker);
     case fault_type::latency_spike:
-      return s + " broker " + std::to_string(broker) + " latency " + ms_text(delay) + " for " + ms_text(duration);
+      return s + " broker " + std::to_string(broker) + " latency " + ms_text(delay) + " for " +
+             ms_text(duration);
     default:
       break;
   }
@@ -114,25 +135,28 @@ check_expectations scenario::expectations() const {
 std::string scenario::describe() const {
   const auto& p = producer;
   std::string s = "scenario seed " + std::to_string(seed) + "\n";
-  s += "  cluster: " + std::to_string(brokers) + " brokers, topic '" + topic + "' " + std::to_string(partitions) +
-       " partitions, replication " + std::to_string(replication_factor) + ", min.insync " +
-       std::to_string(min_insync_replicas) + ", link latency " + ms_text(link_latency) + "\n";
-  s += "  producer: acks=" + std::to_string(p.acks) + " idempotence=" + (p.enable_idempotence ? "on" : "off") +
+  s += "  cluster: " + std::to_string(brokers) + " brokers, topic '" + topic + "' " +
+       std::to_string(partitions) + " partitions, replication " +
+       std::to_string(replication_factor) + ", min.insync " + std::to_string(min_insync_replicas) +
+       ", link latency " + ms_text(link_latency) + "\n";
+  s += "  producer: acks=" + std::to_string(p.acks) +
+       " idempotence=" + (p.enable_idempotence ? "on" : "off") +
        " max.in.flight=" + std::to_string(p.max_in_flight_requests_per_connection) +
        " retries=" + std::to_string(p.retries) + " linger=" + ms_text(p.linger) +
        " batch.size=" + std::to_string(p.batch_size) +
        " compression=" + compression_names[static_cast<int>(p.compression_type)] +
-       " request.timeout=" + ms_text(p.request_timeout) + " delivery.timeout=" + ms_text(p.delivery_timeout) +
-       " backoff=" + ms_text(p.retry_backoff) + ".." + ms_text(p.retry_backoff_max) +
-       " metadata.max.age=" + ms_text(p.metadata_max_age) +
-       " partitioner=" + (p.partitioner == partitioner_kind::round_robin ? "round_robin" : "sticky") + "\n";
+       " request.timeout=" + ms_text(p.request_timeout) +
+       " delivery.timeout=" + ms_text(p.delivery_timeout) + " backoff=" + ms_text(p.retry_backoff) +
+       ".." + ms_text(p.retry_backoff_max) + " metadata.max.age=" + ms_text(p.metadata_max_age) +
+       " partitioner=" +
+       (p.partitioner == partitioner_kind::round_robin ? "round_robin" : "sticky") + "\n";
   std::size_t keyed = 0, explicit_partition = 0;
   for (const auto& r : records) {
     keyed += r.key ? 1 : 0;
     explicit_partition += r.partition ? 1 : 0;
   }
-  s += "  workload: " + std::to_string(records.size()) + " records (" + std::to_string(keyed) + " keyed, " +
-       std::to_string(explicit_partition) + " to an explicit partition) from " +
+  s += "  workload: " + std::to_string(records.size()) + " records (" + std::to_string(keyed) +
+       " keyed, " + std::to_string(explicit_partition) + " to an explicit partition) from " +
        format_time(records.empty() ? ms(0) : records.front().at) + " to " +
        format_time(records.empty() ? ms(0) : records.back().at) + "\n";
   s += "  faults (" + std::to_string(faults.size()) + "):\n";
@@ -147,7 +171,10 @@ fault_event draw_fault(fault_type type, random_source& rng, const scenario& s, m
   f.at = ms(rng.between(0, last_send.count() + 1000));
   f.duration = ms(rng.between(100, 5000));
   f.broker = rng.chance(50) ? 0 : static_cast<std::int32_t>(rng.between(1, s.brokers));
-  f.partition = rng.chance(50) ? -1 : static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(s.partitions)));
+  f.partition =
+      rng.chance(50)
+          ? -1
+          : static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(s.partitions)));
   f.percent = static_cast<unsigned>(rng.between(10, 100));
   f.count = static_cast<std::uint64_t>(rng.between(1, 5));
   switch (f.type) {
@@ -213,7 +240,8 @@ fault_event draw_fault(fault_type type, random_source& rng, const scenario& s, m
       f.delay = ms(rng.between(20, 1500));
       break;
   }
-  if (f.type == fault_type::init_producer_id_error) f.error = c(kafka_error::coordinator_not_available);
+  if (f.type == fault_type::init_producer_id_error)
+    f.error = c(kafka_error::coordinator_not_available);
   return f;
 }
 
@@ -239,11 +267,14 @@ scenario make_scenario(std::uint64_t seed, const scenario_options& options) {
     p.acks = mode < 70 ? std::int16_t{-1} : mode < 85 ? std::int16_t{1} : std::int16_t{0};
   }
   p.max_in_flight_requests_per_connection = static_cast<std::int32_t>(rng.between(1, 5));
-  p.retries = (!p.enable_idempotence && rng.chance(30)) ? static_cast<std::int32_t>(rng.between(0, 5)) : 2147483647;
+  p.retries = (!p.enable_idempotence && rng.chance(30))
+                  ? static_cast<std::int32_t>(rng.between(0, 5))
+                  : 2147483647;
   p.linger = ms(rng.chance(40) ? 0 : rng.between(1, 10));
   constexpr std::int32_t batch_sizes[] = {0, 256, 1024, 4096, 16384};
   p.batch_size = rng.pick(batch_sizes);
-  p.compression_type = rng.chance(50) ? compression::none : static_cast<compression>(rng.between(1, 4));
+  p.compression_type =
+      rng.chance(50) ? compression::none : static_cast<compression>(rng.between(1, 4));
   p.request_timeout = ms(rng.between(500, 3000));
   p.delivery_timeout = rng.chance(20) ? p.linger + p.request_timeout + ms(rng.between(0, 3000))
                                       : ms(rng.between(8000, 40000));
@@ -252,8 +283,10 @@ scenario make_scenario(std::uint64_t seed, const scenario_options& options) {
   p.metadata_max_age = ms(rng.chance(30) ? rng.between(500, 5000) : 300000);
   p.partitioner = rng.chance(20) ? partitioner_kind::round_robin : partitioner_kind::sticky;
   p.max_block = ms(60000);
-  p.bootstrap_servers = {{"127.0.0.1", 9092}};  // placeholder for validation; the world fills the real list
-  if (auto v = validate_config(p); !v) throw std::logic_error("kwire sim: generated an invalid config: " + v.error->message());
+  p.bootstrap_servers = {
+      {"127.0.0.1", 9092}};  // placeholder for validation; the world fills the real list
+  if (auto v = validate_config(p); !v)
+    throw std::logic_error("kwire sim: generated an invalid config: " + v.error->message());
   p.bootstrap_servers.clear();
 
   // The workload: bursts with pauses, keyed, unkeyed or mixed.
@@ -264,8 +297,10 @@ scenario make_scenario(std::uint64_t seed, const scenario_options& options) {
     t += ms(rng.chance(8) ? rng.between(100, 2000) : rng.between(0, 15));
     planned_record r;
     r.at = t;
-    if (key_mode == 1 || (key_mode == 2 && rng.chance(50))) r.key = "k" + std::to_string(rng.below(8));
-    if (rng.chance(5)) r.partition = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(s.partitions)));
+    if (key_mode == 1 || (key_mode == 2 && rng.chance(50)))
+      r.key = "k" + std::to_string(rng.below(8));
+    if (rng.chance(5))
+      r.partition = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(s.partitions)));
     r.padding = rng.chance(30) ? static_cast<std::size_t>(rng.between(10, 200)) : 0;
     s.records.push_back(std::move(r));
   }
@@ -274,7 +309,8 @@ scenario make_scenario(std::uint64_t seed, const scenario_options& options) {
   // The fault schedule.
   std::vector<fault_type> types;
   for (int i = 0; i < fault_type_count; ++i)
-    if (!options.excluded.count(static_cast<fault_type>(i))) types.push_back(static_cast<fault_type>(i));
+    if (!options.excluded.count(static_cast<fault_type>(i)))
+      types.push_back(static_cast<fault_type>(i));
   const auto fault_count = (rng.chance(10) || types.empty()) ? 0 : rng.between(1, 8);
   ms last_fault_end{0};
   for (std::int64_t i = 0; i < fault_count; ++i) {
@@ -283,22 +319,24 @@ scenario make_scenario(std::uint64_t seed, const scenario_options& options) {
     last_fault_end = std::max(last_fault_end, f.at + f.duration);
     s.faults.push_back(f);
   }
-  std::stable_sort(s.faults.begin(), s.faults.end(), [](const fault_event& a, const fault_event& b) { return a.at < b.at; });
-  s.limit = std::max(last_send, last_fault_end) + p.delivery_timeout + 2 * p.request_timeout + ms(60000);
+  std::stable_sort(s.faults.begin(), s.faults.end(),
+                   [](const fault_event& a, const fault_event& b) { return a.at < b.at; });
+  s.limit =
+      std::max(last_send, last_fault_end) + p.delivery_timeout + 2 * p.request_timeout + ms(60000);
   return s;
 }
 
 void schedule_fault(world& w, const std::string& topic, const fault_event& f) {
   const std::string what = f.describe();
-  auto rule_window = [&](mock::fault_rule rule) {
+  auto rule_window = [&](mockbroker::fault_rule rule) {
     rule.match.probability = f.percent / 100.0;
     rule.count = f.count;
-    auto id = std::make_shared<mock::rule_id>(0);
+    auto id = std::make_shared<mockbroker::rule_id>(0);
     w.at(f.at, what, [rule, id](world& w) { *id = w.cluster().add_fault(rule); });
     w.at(f.at + f.duration, "end of " + what, [id](world& w) { w.cluster().remove_fault(*id); });
   };
-  auto produce_rule = [&](mock::fault_action action) {
-    mock::fault_rule rule;
+  auto produce_rule = [&](mockbroker::fault_action action) {
+    mockbroker::fault_rule rule;
     rule.match.api_key = 0;
     if (f.broker) rule.match.broker = f.broker;
     if (f.partition >= 0) {
@@ -312,49 +350,50 @@ void schedule_fault(world& w, const std::string& topic, const fault_event& f) {
     case fault_type::produce_error:
     case fault_type::produce_fatal_error:
     case fault_type::sequence_error:
-      produce_rule(mock::fault_action{mock::fault_kind::error, f.error, {}, 0});
+      produce_rule(mockbroker::fault_action{mockbroker::fault_kind::error, f.error, {}, 0});
       break;
     case fault_type::append_then_error:
-      produce_rule(mock::fault_action{mock::fault_kind::append_then_error, f.error, {}, 0});
+      produce_rule(
+          mockbroker::fault_action{mockbroker::fault_kind::append_then_error, f.error, {}, 0});
       break;
     case fault_type::lost_ack:
-      produce_rule(mock::fault_action::of(mock::fault_kind::append_then_drop));
+      produce_rule(mockbroker::fault_action::of(mockbroker::fault_kind::append_then_drop));
       break;
     case fault_type::dropped_request:
-      produce_rule(mock::fault_action::of(mock::fault_kind::drop));
+      produce_rule(mockbroker::fault_action::of(mockbroker::fault_kind::drop));
       break;
     case fault_type::delayed_response:
-      produce_rule(mock::fault_action::delayed(f.delay));
+      produce_rule(mockbroker::fault_action::delayed(f.delay));
       break;
     case fault_type::close_before: {
       // Any API: a broker may hang up on a Metadata or ApiVersions request too.
-      mock::fault_rule rule;
+      mockbroker::fault_rule rule;
       if (f.broker) rule.match.broker = f.broker;
-      rule.action = mock::fault_action::of(mock::fault_kind::close_before);
+      rule.action = mockbroker::fault_action::of(mockbroker::fault_kind::close_before);
       rule_window(std::move(rule));
       break;
     }
     case fault_type::close_after_processing:
-      produce_rule(mock::fault_action::of(mock::fault_kind::close_after_processing));
+      produce_rule(mockbroker::fault_action::of(mockbroker::fault_kind::close_after_processing));
       break;
     case fault_type::close_after_response:
-      produce_rule(mock::fault_action::of(mock::fault_kind::close_after_response));
+      produce_rule(mockbroker::fault_action::of(mockbroker::fault_kind::close_after_response));
       break;
     case fault_type::throttle:
-      produce_rule(mock::fault_action::throttled(f.throttle_ms));
+      produce_rule(mockbroker::fault_action::throttled(f.throttle_ms));
       break;
     case fault_type::metadata_error: {
-      mock::fault_rule rule;
+      mockbroker::fault_rule rule;
       rule.match.api_key = 3;
       rule.match.topic = topic;
-      rule.action = mock::fault_action{mock::fault_kind::error, f.error, {}, 0};
+      rule.action = mockbroker::fault_action{mockbroker::fault_kind::error, f.error, {}, 0};
       rule_window(std::move(rule));
       break;
     }
     case fault_type::init_producer_id_error: {
-      mock::fault_rule rule;
+      mockbroker::fault_rule rule;
       rule.match.api_key = 22;
-      rule.action = mock::fault_action{mock::fault_kind::error, f.error, {}, 0};
+      rule.action = mockbroker::fault_action{mockbroker::fault_kind::error, f.error, {}, 0};
       rule_window(std::move(rule));
       break;
     }
@@ -389,7 +428,8 @@ void schedule_fault(world& w, const std::string& topic, const fault_event& f) {
         auto info = w.cluster().partition(topic, f.partition);
         if (!info) return;
         for (const auto& b : w.cluster().brokers())
-          if (b.up && std::find(info->replicas.begin(), info->replicas.end(), b.id) != info->replicas.end())
+          if (b.up &&
+              std::find(info->replicas.begin(), info->replicas.end(), b.id) != info->replicas.end())
             w.cluster().grow_isr(topic, f.partition, b.id);
       });
       break;
@@ -399,14 +439,15 @@ void schedule_fault(world& w, const std::string& topic, const fault_event& f) {
     case fault_type::latency_spike: {
       w.at(f.at, what, [f](world& w) { w.set_link_latency(f.broker, f.delay); });
       // Back to the world's default: the spike's end forgets the override.
-      w.at(f.at + f.duration, "end of " + what, [f](world& w) { w.set_link_latency(f.broker, ms(-1)); });
+      w.at(f.at + f.duration, "end of " + what,
+           [f](world& w) { w.set_link_latency(f.broker, ms(-1)); });
       break;
     }
   }
 }
 
 run_result run_scenario(const scenario& s, const std::function<void(std::string_view)>& trace) {
-  mock::cluster_config cc;
+  mockbroker::cluster_config cc;
   cc.broker_count = s.brokers;
   cc.seed = s.cluster_seed;
   cc.min_insync_replicas = s.min_insync_replicas;
@@ -419,16 +460,18 @@ run_result run_scenario(const scenario& s, const std::function<void(std::string_
     std::size_t start = 0;
     while (start <= d.size()) {
       const auto end = d.find('\n', start);
-      trace(std::string_view(d).substr(start, end == std::string::npos ? std::string::npos : end - start));
+      trace(std::string_view(d).substr(start,
+                                       end == std::string::npos ? std::string::npos : end - start));
       if (end == std::string::npos) break;
       start = end + 1;
     }
   }
-  world w(cc, s.producer, core_options{s.producer_seed, 0}, wo);
-  mock::topic_config tc;
+  world w(cc, s.producer, core_options{s.producer_seed}, wo);
+  mockbroker::topic_config tc;
   tc.partitions = s.partitions;
   tc.replication_factor = s.replication_factor;
-  if (w.cluster().create_topic(s.topic, tc) != kafka_error::none) throw std::logic_error("kwire sim: cannot create the topic");
+  if (w.cluster().create_topic(s.topic, tc) != kafka_error::none)
+    throw std::logic_error("kwire sim: cannot create the topic");
   for (std::size_t i = 0; i < s.records.size(); ++i) {
     const auto& r = s.records[i];
     std::string value = "r" + std::to_string(i) + ":";

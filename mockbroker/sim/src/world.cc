@@ -14,6 +14,8 @@
 #include "kwire/protocol/record_batch.hpp"
 
 namespace kwire::sim {
+
+using namespace std::chrono_literals;
 namespace {
 
 constexpr std::uint64_t fnv_offset = 0xcbf29ce484222325ULL;
@@ -33,87 +35,30 @@ void fnv_int(std::uint64_t& h, std::int64_t v) noexcept {
   }
 }
 
-// The cluster counts in nanoseconds; the sim's clock in whole milliseconds.
-// A response due within a millisecond goes out at the next millisecond.
-ms ceil_ms(mock::duration d) { return std::chrono::ceil<ms>(d); }
-
-// Produce requests and responses in one line each: what the checker cares
-// about (partition, producer id, epoch, sequences, which records, offsets).
-std::string produce_summary(const produce_request& r) {
-  std::string out = "acks=" + std::to_string(r.acks);
-  for (const auto& t : r.topic_data)
-    for (const auto& p : t.partition_data) {
-      out += " [" + t.name + "-" + std::to_string(p.index);
-      auto batch = read_record_batch(p.records.bytes());
-      if (!batch) {
-        out += " unreadable]";
-        continue;
-      }
-      const auto& h = batch->header();
-      out += " pid " + std::to_string(h.producer_id) + " epoch " + std::to_string(h.producer_epoch) + " seq " +
-             std::to_string(h.base_sequence) + ".." + std::to_string(h.base_sequence + h.last_offset_delta) + ":";
-      auto cursor = batch->records();
-      for (const auto& rec : cursor) {
-        std::string v = rec.value ? std::string(reinterpret_cast<const char*>(rec.value->data()), rec.value->size()) : "";
-        out += " " + v.substr(0, v.find(':'));
-      }
-      out += "]";
-    }
-  return out;
-}
-
-std::string produce_summary(const produce_response& r) {
-  std::string out;
-  if (r.throttle_time_ms) out += "throttle " + std::to_string(r.throttle_time_ms) + "ms ";
-  for (const auto& t : r.responses)
-    for (const auto& p : t.partition_responses) {
-      out += "[" + t.name + "-" + std::to_string(p.index) + " ";
-      out += p.error_code ? std::string(kafka_error_name(p.error_code)) : "ok";
-      out += " base " + std::to_string(p.base_offset) + " log start " + std::to_string(p.log_start_offset) + "] ";
-    }
-  return out;
-}
-
 }  // namespace
-
-std::string describe_message(const any_message& m, std::int16_t version) {
-  if (const auto* req = m.as<produce_request>()) return produce_summary(*req);
-  if (const auto* resp = m.as<produce_response>()) return produce_summary(*resp);
-  return to_json(m, version);
-}
-
-namespace {
-
-}  // namespace
-
-std::string format_time(ms t) {
-  char buf[32];
-  const auto v = t.count();
-  std::snprintf(buf, sizeof buf, "%s%lld.%03llds", v < 0 ? "-" : "", static_cast<long long>((v < 0 ? -v : v) / 1000),
-                static_cast<long long>((v < 0 ? -v : v) % 1000));
-  return buf;
-}
 
 struct world::impl {
-  impl(mock::cluster_config cc, producer_config pc, core_options co, world_options wo)
-      : cl(prepare_cluster(std::move(cc), wo)), core(prepare_producer(std::move(pc), cl), prepare_core(co, wo)),
+  impl(mockbroker::cluster_config cc, producer_config pc, core_options co, world_options wo)
+      : cl(prepare_cluster(std::move(cc), wo)),
+        core(prepare_producer(std::move(pc), cl), co),
         options(std::move(wo)) {
     for (const auto& b : cl.brokers()) address_to_broker[{b.host, b.port}] = b.id;
   }
 
-  static mock::cluster_config prepare_cluster(mock::cluster_config c, const world_options& wo) {
+  static mockbroker::cluster_config prepare_cluster(mockbroker::cluster_config c,
+                                                    const world_options& wo) {
     if (wo.trace && c.request_log_capacity == 0) c.request_log_capacity = 16;
     return c;
   }
-  static producer_config prepare_producer(producer_config p, const mock::cluster& cl) {
+  static producer_config prepare_producer(producer_config p, const mockbroker::cluster& cl) {
     if (p.bootstrap_servers.empty())
       for (const auto& b : cl.brokers()) p.bootstrap_servers.push_back({b.host, b.port});
     return p;
   }
-  static core_options prepare_core(core_options o, const world_options& wo) {
-    o.wall_clock_offset_ms = wo.epoch_ms;
-    return o;
-  }
+  // What both cores are handed as the time: the epoch plus virtual time.
+  core_time core_now() const { return from_unix_ms(options.epoch_ms) + now; }
+  // A time of the cores back in virtual time.
+  ms virtual_time(core_time t) const { return t - from_unix_ms(options.epoch_ms); }
 
   enum class kind { action, connect_done, to_server, to_client, close_notice, sender_wake, flush };
 
@@ -140,7 +85,7 @@ struct world::impl {
     std::optional<ms> server_close_at;
   };
 
-  mock::cluster cl;
+  mockbroker::cluster cl;
   producer_core core;
   world_options options;
   world* self = nullptr;
@@ -166,14 +111,14 @@ struct world::impl {
 
   // ---- helpers ----
 
-  void schedule(ms at, event e) { calendar.emplace(std::make_pair(std::max(at, now), next_event++), std::move(e)); }
+  void schedule(ms at, event e) {
+    calendar.emplace(std::make_pair(std::max(at, now), next_event++), std::move(e));
+  }
 
   ms link_latency(std::int32_t broker) const {
     auto it = latency.find(broker);
     return it == latency.end() ? options.link_latency : it->second;
   }
-
-  mock::time_point cluster_time() const { return mock::time_point(ms(options.epoch_ms) + now); }
 
   bool broker_up(std::int32_t id) const {
     for (const auto& b : cl.brokers())
@@ -207,7 +152,7 @@ struct world::impl {
     if (it != current.end() && it->second == c.id) current.erase(it);
     if (notify) {
       trace("producer: connection " + conn_name(c) + " closed: " + std::string(why));
-      core.on_disconnected(c.client_id, now);
+      core.on_disconnected(c.client_id, core_now());
     }
   }
 
@@ -215,7 +160,7 @@ struct world::impl {
 
   void pump() {
     for (int round = 0; round < 64; ++round) {
-      core_output out = core.poll(now);
+      core_output out = core.poll(core_now());
       if (out.empty()) return;
       for (const std::int32_t id : out.disconnects) {
         auto it = current.find(id);
@@ -245,7 +190,8 @@ struct world::impl {
     c.broker = a == address_to_broker.end() ? -1 : a->second;
     ++stats.connects;
     current[c.client_id] = c.id;
-    trace("producer connects to " + request.host + ":" + std::to_string(request.port) + " as " + conn_name(c));
+    trace("producer connects to " + request.host + ":" + std::to_string(request.port) + " as " +
+          conn_name(c));
     const ms rtt = 2 * link_latency(c.broker);
     event e;
     e.what = kind::connect_done;
@@ -292,11 +238,13 @@ struct world::impl {
     r.error = report.error;
     r.offset = report.offset;
     if (report.partition != r.partition)
-      violation("record " + std::to_string(r.id) + " reported on partition " + std::to_string(report.partition) +
-                ", sent to " + std::to_string(r.partition));
+      violation("record " + std::to_string(r.id) + " reported on partition " +
+                std::to_string(report.partition) + ", sent to " + std::to_string(r.partition));
     if (options.trace)
-      trace("report r" + std::to_string(r.id) + " " + r.topic + "-" + std::to_string(report.partition) + " " +
-            (report.error ? "FAILED: " + report.error.message() : "offset " + std::to_string(report.offset)));
+      trace("report r" + std::to_string(r.id) + " " + r.topic + "-" +
+            std::to_string(report.partition) + " " +
+            (report.error ? "FAILED: " + report.error.message()
+                          : "offset " + std::to_string(report.offset)));
   }
 
   // ---- the sender (one thread of the user's program) ----
@@ -310,13 +258,15 @@ struct world::impl {
       pr.partition = r.explicit_partition;
       if (r.key) pr.key = bytes_of(*r.key);
       pr.value = bytes_of(r.value);
-      const send_result result = core.send(pr, r.id, now);
-      if (result.status == send_status::wait_for_metadata || result.status == send_status::wait_for_buffer) {
+      const send_result result = core.send(pr, r.id, core_now());
+      if (result.status == send_status::wait_for_metadata ||
+          result.status == send_status::wait_for_buffer) {
         if (!blocked_since) blocked_since = now;
         const ms max_block = options.max_block ? *options.max_block : core.config().max_block;
         if (now - *blocked_since >= max_block) {
-          refuse(r, result.status == send_status::wait_for_metadata ? producer_errc::metadata_timeout
-                                                                    : producer_errc::buffer_exhausted);
+          refuse(r, result.status == send_status::wait_for_metadata
+                        ? producer_errc::metadata_timeout
+                        : producer_errc::buffer_exhausted);
           continue;
         }
         if (!retry_wake || *retry_wake <= now) {
@@ -375,7 +325,7 @@ struct world::impl {
         }
         c.connected = true;
         trace("producer: connected " + conn_name(c));
-        core.on_connected(c.client_id, now);
+        core.on_connected(c.client_id, core_now());
         break;
       }
       case kind::to_server:
@@ -390,7 +340,7 @@ struct world::impl {
         if (!e.bytes.empty()) {
           ++stats.responses;
           trace("producer <- " + conn_name(c) + " " + std::to_string(e.bytes.size()) + " bytes");
-          core.on_bytes(c.client_id, e.bytes, now);
+          core.on_bytes(c.client_id, e.bytes, core_now());
         }
         if (e.close_after) {
           c.server_closed = true;
@@ -407,8 +357,8 @@ struct world::impl {
   }
 
   void to_server(connection& c, const std::vector<std::uint8_t>& bytes) {
-    if (c.cut || c.server_closed || (c.server_close_at && now >= *c.server_close_at) || bytes.size() < 4 ||
-        unreachable.count(c.broker)) {
+    if (c.cut || c.server_closed || (c.server_close_at && now >= *c.server_close_at) ||
+        bytes.size() < 4 || unreachable.count(c.broker)) {
       ++stats.dropped_frames;
       return;
     }
@@ -419,16 +369,17 @@ struct world::impl {
     fnv_int(hash, c.broker);
     fnv_int(hash, static_cast<std::int64_t>(c.id));
     fnv(hash, payload);
-    mock::handle_result r = cl.handle(c.broker, c.id, payload, cluster_time());
+    mockbroker::handle_result r = cl.handle(c.broker, c.id, payload, core_now());
     if (options.trace) trace_exchange(c, r);
     if (r.close_before_response) {
       server_close(c);
       return;
     }
     if (!r.response && !r.close_after_response) return;  // acks=0, or dropped
-    const ms send = std::max(ceil_ms(r.send_at.time_since_epoch()) - ms(options.epoch_ms), c.server_send_tail);
+    const ms send = std::max(virtual_time(r.send_at), c.server_send_tail);
     c.server_send_tail = send;
-    if (r.close_after_response && (!c.server_close_at || send < *c.server_close_at)) c.server_close_at = send;
+    if (r.close_after_response && (!c.server_close_at || send < *c.server_close_at))
+      c.server_close_at = send;
     const ms arrival = std::max(send + link_latency(c.broker), c.last_to_client);
     c.last_to_client = arrival;
     event e;
@@ -453,25 +404,31 @@ struct world::impl {
     schedule(notice, event{kind::close_notice, c.id, {}, false, {}, {}});
   }
 
-  void trace_exchange(const connection& c, const mock::handle_result& r) {
+  void trace_exchange(const connection& c, const mockbroker::handle_result& r) {
     std::string line = "-> " + conn_name(c);
     const auto& log = cl.request_log();
     if (!log.empty()) {
-      const mock::logged_request& entry = log.back();
-      const std::string_view name = entry.header.api_key >= 0 && !entry.request.empty() ? entry.request.ops().name : "?";
+      const mockbroker::logged_request& entry = log.back();
+      const std::string_view name =
+          entry.header.api_key >= 0 && !entry.request.empty() ? entry.request.ops().name : "?";
       line += " #" + std::to_string(entry.sequence) + " " + std::string(name) + " v" +
-              std::to_string(entry.header.api_version) + " corr " + std::to_string(entry.header.correlation_id);
-      if (!entry.request.empty()) line += " " + describe_message(entry.request, entry.header.api_version);
+              std::to_string(entry.header.api_version) + " corr " +
+              std::to_string(entry.header.correlation_id);
+      if (!entry.request.empty())
+        line += " " + describe_message(entry.request, entry.header.api_version);
       trace(line);
-      for (const auto& f : r.faults) trace("   fault fired: rule " + std::to_string(f.id) + " " + std::string(mock::fault_kind_name(f.kind)));
+      for (const auto& f : r.faults)
+        trace("   fault fired: rule " + std::to_string(f.id) + " " +
+              std::string(mockbroker::fault_kind_name(f.kind)));
       if (r.close_before_response) {
         trace("   broker closes the connection: " + r.close_reason);
       } else if (!entry.response.empty()) {
-        trace("   <- at " + format_time(ceil_ms(r.send_at.time_since_epoch()) - ms(options.epoch_ms)) + " " +
+        trace("   <- at " + format_time(virtual_time(r.send_at)) + " " +
               describe_message(entry.response, entry.header.api_version) +
               (r.close_after_response ? " then close: " + r.close_reason : std::string()));
       } else {
-        trace(std::string("   no response") + (r.close_after_response ? ", then close: " + r.close_reason : std::string()));
+        trace(std::string("   no response") +
+              (r.close_after_response ? ", then close: " + r.close_reason : std::string()));
       }
     } else {
       trace(line);
@@ -484,7 +441,10 @@ struct world::impl {
       if (stop_when_reported && sender_queue.empty() && unreported == 0) return;
       ms next = ms::max();
       if (!calendar.empty()) next = calendar.begin()->first.first;
-      if (auto d = core.next_deadline()) next = std::min(next, *d > now ? *d : now + 1ms);
+      if (auto deadline = core.next_deadline()) {
+        const ms d = virtual_time(*deadline);
+        next = std::min(next, d > now ? d : now + 1ms);
+      }
       if (next > until) {
         now = std::max(now, until);
         return;
@@ -501,19 +461,21 @@ struct world::impl {
   }
 };
 
-world::world(mock::cluster_config cluster_config, producer_config producer, core_options options, world_options w)
-    : impl_(std::make_unique<impl>(std::move(cluster_config), std::move(producer), options, std::move(w))) {
+world::world(mockbroker::cluster_config cluster_config, producer_config producer,
+             core_options options, world_options w)
+    : impl_(std::make_unique<impl>(std::move(cluster_config), std::move(producer), options,
+                                   std::move(w))) {
   impl_->self = this;
 }
 
 world::~world() = default;
 
-mock::cluster& world::cluster() noexcept { return impl_->cl; }
+mockbroker::cluster& world::cluster() noexcept { return impl_->cl; }
 producer_core& world::producer() noexcept { return impl_->core; }
 ms world::now() const noexcept { return impl_->now; }
 
-std::uint64_t world::send(std::string topic, std::optional<std::string> key, std::string value, ms at,
-                          std::optional<std::int32_t> partition) {
+std::uint64_t world::send(std::string topic, std::optional<std::string> key, std::string value,
+                          ms at, std::optional<std::int32_t> partition) {
   sim_record r;
   r.id = impl_->records.size();
   r.topic = std::move(topic);
@@ -524,11 +486,14 @@ std::uint64_t world::send(std::string topic, std::optional<std::string> key, std
   impl_->records.push_back(std::move(r));
   impl_->sender_queue.push_back(impl_->records.back().id);
   ++impl_->unreported;
-  impl_->schedule(impl_->records.back().send_at, impl::event{impl::kind::sender_wake, 0, {}, false, {}, {}});
+  impl_->schedule(impl_->records.back().send_at,
+                  impl::event{impl::kind::sender_wake, 0, {}, false, {}, {}});
   return impl_->records.back().id;
 }
 
-void world::flush_at(ms at) { impl_->schedule(at, impl::event{impl::kind::flush, 0, {}, false, {}, {}}); }
+void world::flush_at(ms at) {
+  impl_->schedule(at, impl::event{impl::kind::flush, 0, {}, false, {}, {}});
+}
 
 const std::vector<sim_record>& world::records() const noexcept { return impl_->records; }
 
@@ -539,12 +504,15 @@ bool world::all_reported() const noexcept {
 }
 
 void world::at(ms at, std::string what, std::function<void(world&)> action) {
-  impl_->schedule(at, impl::event{impl::kind::action, 0, {}, false, std::move(what), std::move(action)});
+  impl_->schedule(
+      at, impl::event{impl::kind::action, 0, {}, false, std::move(what), std::move(action)});
 }
 
 void world::set_link_latency(std::int32_t broker_id, ms latency) {
-  if (latency < ms(0)) impl_->latency.erase(broker_id);
-  else impl_->latency[broker_id] = latency;
+  if (latency < ms(0))
+    impl_->latency.erase(broker_id);
+  else
+    impl_->latency[broker_id] = latency;
 }
 
 bool world::cut_connection(std::int32_t producer_broker_id) {
@@ -567,8 +535,10 @@ std::size_t world::cut_connections_to(std::int32_t cluster_broker_id) {
 }
 
 void world::set_unreachable(std::int32_t cluster_broker_id, bool unreachable) {
-  if (unreachable) impl_->unreachable.insert(cluster_broker_id);
-  else impl_->unreachable.erase(cluster_broker_id);
+  if (unreachable)
+    impl_->unreachable.insert(cluster_broker_id);
+  else
+    impl_->unreachable.erase(cluster_broker_id);
 }
 
 const network_stats& world::network() const noexcept { return impl_->stats; }
@@ -582,7 +552,9 @@ bool world::run_until_reported(ms limit) {
 
 std::uint64_t world::steps() const noexcept { return impl_->steps; }
 std::uint64_t world::digest() const noexcept { return impl_->hash; }
-const std::vector<std::string>& world::contract_violations() const noexcept { return impl_->violations; }
+const std::vector<std::string>& world::contract_violations() const noexcept {
+  return impl_->violations;
+}
 void world::note(std::string_view line) { impl_->trace(line); }
 bool world::tracing() const noexcept { return static_cast<bool>(impl_->options.trace); }
 

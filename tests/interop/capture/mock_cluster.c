@@ -46,22 +46,20 @@ static int listener_fds[MAX_BROKERS];
 static int listener_count;
 static int real_ports[MAX_BROKERS];
 
-typedef int (*bind_fn)(int, const struct sockaddr *, socklen_t);
-typedef int (*getsockname_fn)(int, struct sockaddr *, socklen_t *);
+typedef int (*bind_fn)(int, const struct sockaddr*, socklen_t);
+typedef int (*getsockname_fn)(int, struct sockaddr*, socklen_t*);
 
-static int is_loopback_any_port(const struct sockaddr *addr, socklen_t len) {
-  if (addr == NULL || len < (socklen_t)sizeof(struct sockaddr_in) ||
-      addr->sa_family != AF_INET)
+static int is_loopback_any_port(const struct sockaddr* addr, socklen_t len) {
+  if (addr == NULL || len < (socklen_t)sizeof(struct sockaddr_in) || addr->sa_family != AF_INET)
     return 0;
-  const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+  const struct sockaddr_in* in = (const struct sockaddr_in*)addr;
   return in->sin_port == 0 && in->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
 }
 
 /* Interposed: remembers the mock's listening sockets (bound to 127.0.0.1:0). */
-int bind(int fd, const struct sockaddr *addr, socklen_t len) {
+int bind(int fd, const struct sockaddr* addr, socklen_t len) {
   static bind_fn real_bind;
-  if (real_bind == NULL)
-    real_bind = (bind_fn)dlsym(RTLD_NEXT, "bind");
+  if (real_bind == NULL) real_bind = (bind_fn)dlsym(RTLD_NEXT, "bind");
   int rc = real_bind(fd, addr, len);
   if (rc == 0 && advertise_count > 0 && is_loopback_any_port(addr, len) &&
       listener_count < advertise_count)
@@ -70,16 +68,14 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len) {
 }
 
 /* Interposed: reports the advertised port for the mock's listening sockets. */
-int getsockname(int fd, struct sockaddr *addr, socklen_t *len) {
+int getsockname(int fd, struct sockaddr* addr, socklen_t* len) {
   static getsockname_fn real_getsockname;
-  if (real_getsockname == NULL)
-    real_getsockname = (getsockname_fn)dlsym(RTLD_NEXT, "getsockname");
+  if (real_getsockname == NULL) real_getsockname = (getsockname_fn)dlsym(RTLD_NEXT, "getsockname");
   int rc = real_getsockname(fd, addr, len);
-  if (rc != 0 || addr == NULL || addr->sa_family != AF_INET)
-    return rc;
+  if (rc != 0 || addr == NULL || addr->sa_family != AF_INET) return rc;
   for (int i = 0; i < listener_count; i++) {
     if (listener_fds[i] == fd) {
-      struct sockaddr_in *in = (struct sockaddr_in *)addr;
+      struct sockaddr_in* in = (struct sockaddr_in*)addr;
       real_ports[i] = ntohs(in->sin_port);
       in->sin_port = htons((uint16_t)advertise_ports[i]);
       break;
@@ -94,7 +90,7 @@ static void on_signal(int sig) {
   stop_requested = 1;
 }
 
-static void usage(const char *argv0) {
+static void usage(const char* argv0) {
   fprintf(stderr,
           "usage: %s [--brokers N] [--seconds S] [--advertise-ports P1,P2,...]\n"
           "          [--broker-file PATH] [--topic NAME:PARTITIONS]...\n",
@@ -102,16 +98,16 @@ static void usage(const char *argv0) {
   exit(2);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   int broker_count = 3;
   int seconds = 300;
-  const char *broker_file = NULL;
-  const char *topics[64];
+  const char* broker_file = NULL;
+  const char* topics[64];
   int topic_count = 0;
 
   for (int i = 1; i < argc; i++) {
-    const char *arg = argv[i];
-    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+    const char* arg = argv[i];
+    const char* value = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(arg, "--brokers") == 0 && value) {
       broker_count = atoi(value);
       i++;
@@ -125,8 +121,8 @@ int main(int argc, char **argv) {
       topics[topic_count++] = value;
       i++;
     } else if (strcmp(arg, "--advertise-ports") == 0 && value) {
-      char *copy = strdup(value);
-      for (char *tok = strtok(copy, ","); tok && advertise_count < MAX_BROKERS;
+      char* copy = strdup(value);
+      for (char* tok = strtok(copy, ","); tok && advertise_count < MAX_BROKERS;
            tok = strtok(NULL, ","))
         advertise_ports[advertise_count++] = atoi(tok);
       free(copy);
@@ -135,24 +131,23 @@ int main(int argc, char **argv) {
       usage(argv[0]);
     }
   }
-  if (broker_count < 1 || broker_count > MAX_BROKERS)
-    usage(argv[0]);
+  if (broker_count < 1 || broker_count > MAX_BROKERS) usage(argv[0]);
   if (advertise_count != 0 && advertise_count != broker_count) {
     fprintf(stderr, "mock_cluster: need one advertised port per broker\n");
     return 2;
   }
 
   char errstr[512];
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
   /* The handle only does book keeping for the mock; it talks to no broker. */
   rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof(errstr));
-  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
   if (rk == NULL) {
     fprintf(stderr, "mock_cluster: rd_kafka_new: %s\n", errstr);
     return 1;
   }
 
-  rd_kafka_mock_cluster_t *cluster = rd_kafka_mock_cluster_new(rk, broker_count);
+  rd_kafka_mock_cluster_t* cluster = rd_kafka_mock_cluster_new(rk, broker_count);
   if (cluster == NULL) {
     fprintf(stderr, "mock_cluster: rd_kafka_mock_cluster_new failed\n");
     rd_kafka_destroy(rk);
@@ -172,13 +167,12 @@ int main(int argc, char **argv) {
     char name[256];
     snprintf(name, sizeof(name), "%s", topics[i]);
     int partitions = 1;
-    char *colon = strrchr(name, ':');
+    char* colon = strrchr(name, ':');
     if (colon) {
       *colon = '\0';
       partitions = atoi(colon + 1);
     }
-    rd_kafka_resp_err_t err =
-        rd_kafka_mock_topic_create(cluster, name, partitions, 1);
+    rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(cluster, name, partitions, 1);
     if (err) {
       fprintf(stderr, "mock_cluster: topic %s: %s\n", name, rd_kafka_err2str(err));
       return 1;
@@ -186,7 +180,7 @@ int main(int argc, char **argv) {
   }
 
   if (broker_file) {
-    FILE *f = fopen(broker_file, "w");
+    FILE* f = fopen(broker_file, "w");
     if (f == NULL) {
       perror("mock_cluster: broker file");
       return 1;

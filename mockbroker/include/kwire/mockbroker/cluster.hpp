@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -22,26 +23,22 @@
 #include <string_view>
 #include <vector>
 
+#include "kwire/protocol/clock.hpp"
 #include "kwire/protocol/header.hpp"
 #include "kwire/protocol/kafka_error.hpp"
 #include "kwire/protocol/message.hpp"
 #include "kwire/protocol/wire.hpp"
 
-namespace kwire::mock {
+namespace kwire::mockbroker {
 
-/// The clock the caller's times are measured with. It has no now(): the core
-/// never reads a clock. Its epoch is taken to be the Unix epoch when the core
-/// needs a wall-clock timestamp (LogAppendTime, ListOffsets by time); shells
-/// pass system time, tests pass any value they like.
-struct mock_clock {
-  using duration = std::chrono::nanoseconds;
-  using rep = duration::rep;
-  using period = duration::period;
-  using time_point = std::chrono::time_point<mock_clock>;
-  static constexpr bool is_steady = true;
-};
-using time_point = mock_clock::time_point;
-using duration = mock_clock::duration;
+/// The cluster's times are kwire::core_time: milliseconds since the Unix
+/// epoch (protocol/clock.hpp), the one clock type of kwire's cores. The core
+/// never reads a clock: shells pass the time (the TCP front a
+/// steady_core_clock, the simulation virtual time), tests any value they
+/// like. LogAppendTime and ListOffsets by time read it as wall-clock time.
+using time_point = core_time;
+/// A span of the cluster's clock (milliseconds).
+using duration = core_duration;
 
 /// How to build a cluster.
 struct cluster_config {
@@ -74,12 +71,16 @@ struct cluster_config {
   /// Advertise the newest version of an API whose schema marks it unstable,
   /// as Kafka does only with unstable.api.versions.enable.
   bool advertise_unstable_versions = false;
+  /// Advertise every API of all_apis() in ApiVersions, served or not (for
+  /// codec tests against real clients). Requests of an API the mock does not
+  /// serve still close their connection.
+  bool advertise_all_apis = false;
 };
 
 /// Per-topic settings for create_topic() (CreateTopics configs map onto these).
 struct topic_config {
-  std::int32_t partitions = -1;         ///< -1: cluster default
-  std::int16_t replication_factor = -1; ///< -1: cluster default
+  std::int32_t partitions = -1;          ///< -1: cluster default
+  std::int16_t replication_factor = -1;  ///< -1: cluster default
   /// message.timestamp.type=LogAppendTime: the broker stamps batches on append.
   bool log_append_time = false;
   std::int16_t min_insync_replicas = -1;  ///< -1: cluster default
@@ -107,13 +108,16 @@ enum class fault_kind {
 /// The name of a fault kind, e.g. "append_then_drop".
 std::string_view fault_kind_name(fault_kind kind) noexcept;
 
+/// What a fault rule does, with the parameters its kind needs.
 struct fault_action {
   fault_kind kind = fault_kind::error;
-  std::int16_t error_code = 0;  ///< for error and append_then_error
-  duration delay{};             ///< for delay
-  std::int32_t throttle_ms = 0; ///< for throttle
+  std::int16_t error_code = 0;   ///< for error and append_then_error
+  duration delay{};              ///< for delay
+  std::int32_t throttle_ms = 0;  ///< for throttle
 
-  static fault_action error(kafka_error e) { return {fault_kind::error, static_cast<std::int16_t>(e), {}, 0}; }
+  static fault_action error(kafka_error e) {
+    return {fault_kind::error, static_cast<std::int16_t>(e), {}, 0};
+  }
   static fault_action append_then_error(kafka_error e) {
     return {fault_kind::append_then_error, static_cast<std::int16_t>(e), {}, 0};
   }
@@ -142,6 +146,7 @@ struct fault_match {
   double probability = 1.0;
 };
 
+/// A fault rule: which requests, what to do, how often.
 struct fault_rule {
   fault_match match;
   fault_action action;
@@ -149,6 +154,7 @@ struct fault_rule {
   std::optional<std::uint64_t> count;
 };
 
+/// Names a rule for remove_fault() and fired(); never reused by a cluster.
 using rule_id = std::uint64_t;
 
 /// A rule with its counters.
@@ -205,6 +211,7 @@ struct logged_request {
 
 // ---- reading the model -------------------------------------------------------
 
+/// A broker as the cluster sees it.
 struct broker_info {
   std::int32_t id = 0;
   std::string host;
@@ -214,6 +221,7 @@ struct broker_info {
   duration latency{};
 };
 
+/// A partition's replicas, leadership and log bounds.
 struct partition_info {
   std::string topic;
   std::int32_t partition = 0;
@@ -242,13 +250,67 @@ struct stored_record {
   bool log_append_time = false;
 
   /// The value as text, for tests ("" when null).
-  std::string value_string() const { return value ? std::string(value->begin(), value->end()) : std::string(); }
-  std::string key_string() const { return key ? std::string(key->begin(), key->end()) : std::string(); }
+  std::string value_string() const {
+    return value ? std::string(value->begin(), value->end()) : std::string();
+  }
+  std::string key_string() const {
+    return key ? std::string(key->begin(), key->end()) : std::string();
+  }
 };
+
+// ---- control hooks --------------------------------------------------------------
+
+/// One request as a control hook sees it. The references are valid during
+/// the call only.
+struct control_request {
+  std::int32_t broker_id = 0;
+  std::uint64_t connection_id = 0;
+  const request_header& header;
+  /// The decoded request body, e.g. body.as<produce_request>().
+  const any_message& body;
+  time_point now{};
+};
+
+/// What a control hook decides for one request.
+struct control_decision {
+  enum class kind {
+    pass,    ///< the hook does not decide: the next hook, or the cluster, handles it
+    answer,  ///< send `response` (at now + broker latency + `after`); the cluster does not process
+             ///< it
+    delay,   ///< the cluster handles it (fault rules included); its answer goes `after` later
+  };
+  kind what = kind::pass;
+  /// For answer: the response body, of the response type of the request's API.
+  any_message response;
+  /// For answer and delay: how much later than usual the answer goes.
+  duration after{};
+
+  static control_decision pass() { return {}; }
+  static control_decision answer(any_message response, duration after = {}) {
+    return {kind::answer, std::move(response), after};
+  }
+  /// answer() with a generated response type, e.g. answer(heartbeat_response{...}).
+  template <class Response>
+  requires requires { Response::ops(); }
+  static control_decision answer(Response response, duration after = {}) {
+    any_message m(Response::ops());
+    *m.template as<Response>() = std::move(response);
+    return answer(std::move(m), after);
+  }
+  static control_decision delay(duration after) { return {kind::delay, {}, after}; }
+};
+
+/// A control hook: called on the cluster's thread, inside handle(), for
+/// each decoded request of its API key. It may change the cluster (add a
+/// fault, move a leader, remove itself) but must not call handle().
+using control_fn = std::function<control_decision(const control_request&)>;
+/// Names a hook for remove_control(); never reused by a cluster.
+using control_id = std::uint64_t;
 
 /// The mock cluster. See the top of this file.
 class cluster {
  public:
+  /// A cluster of config.broker_count brokers, no topics, no rules.
   explicit cluster(cluster_config config = {});
   ~cluster();
   cluster(cluster&&) noexcept;
@@ -256,16 +318,23 @@ class cluster {
   cluster(const cluster&) = delete;
   cluster& operator=(const cluster&) = delete;
 
+  /// The configuration it was built with (broker_count at least 1).
   const cluster_config& config() const noexcept;
 
   /// Handles one request: `payload` is a frame without its size prefix, as
   /// frame_splitter hands it out; it is not kept after the call. Never throws
   /// for bad input: a frame that does not decode, an unknown API or version,
-  /// or a broker that is down or unknown closes the connection.
+  /// an API the mock does not serve (the reason names it), or a broker that
+  /// is down or unknown closes the connection.
+  ///
+  /// Order: the broker, the request header (parsed once), the body; then the
+  /// control hooks of the key; then, unless a hook answered, the fault rules
+  /// (evaluated once, in the order they were added) and the API's handler.
   handle_result handle(std::int32_t broker_id, std::uint64_t connection_id,
                        std::span<const std::uint8_t> payload, time_point now);
 
   // -- brokers --
+  /// Every broker, by id.
   std::vector<broker_info> brokers() const;
   /// "host:port,host:port,..." of every broker.
   std::string bootstrap_servers() const;
@@ -285,16 +354,22 @@ class cluster {
   /// Creates a topic; none when it exists (TOPIC_ALREADY_EXISTS) or the
   /// settings are invalid. Returns the error (kafka_error::none on success).
   kafka_error create_topic(std::string_view name, topic_config config = {});
+  /// Deletes a topic and its logs; UNKNOWN_TOPIC_OR_PARTITION if there is none.
   kafka_error delete_topic(std::string_view name);
+  /// Topic names, sorted.
   std::vector<std::string> topics() const;
+  /// A topic's id (random from the seed), or nullopt.
   std::optional<uuid> topic_id(std::string_view name) const;
+  /// A partition's state, or nullopt for an unknown one.
   std::optional<partition_info> partition(std::string_view topic, std::int32_t partition) const;
   /// Moves leadership (the new leader joins replicas and ISR if needed) and
   /// bumps the leader epoch. False for an unknown partition or broker.
   bool move_leader(std::string_view topic, std::int32_t partition, std::int32_t new_leader);
   /// Sets the ISR (each must be a replica). False if invalid.
   bool set_isr(std::string_view topic, std::int32_t partition, std::vector<std::int32_t> isr);
+  /// Takes a broker out of the ISR (never the last member). False if it was not in it.
   bool shrink_isr(std::string_view topic, std::int32_t partition, std::int32_t broker_id);
+  /// Puts a replica back in the ISR. False if it is not a replica.
   bool grow_isr(std::string_view topic, std::int32_t partition, std::int32_t broker_id);
   /// The records of a partition from `from_offset` on (at most `max_records`).
   std::vector<stored_record> read(std::string_view topic, std::int32_t partition,
@@ -315,14 +390,31 @@ class cluster {
   std::pair<std::int64_t, std::int16_t> allocate_producer_id();
 
   // -- faults --
+  /// Adds a rule after the others (rules are evaluated in this order).
   rule_id add_fault(fault_rule rule);
+  /// Removes a rule; false for an unknown id.
   bool remove_fault(rule_id id);
   void clear_faults();
+  /// Every rule with its counters, in evaluation order.
   std::vector<rule_status> faults() const;
   /// How often the rule fired (0 for an unknown id).
   std::uint64_t fired(rule_id id) const;
 
+  // -- control hooks (like franz-go kfake's ControlKey) --
+  /// Installs a hook that sees every decoded request of `api_key` (served by
+  /// the mock or not) before fault rules and handlers, and answers it itself,
+  /// delays it, or passes it on (see control_decision). Hooks of one key run
+  /// in the order they were installed; the first that does not pass decides.
+  /// A hook stays until removed. An answer of the wrong type, or one the
+  /// request's version cannot carry, closes the connection with a reason.
+  /// Fault rules remain the declarative way to inject errors.
+  control_id control(std::int16_t api_key, control_fn fn);
+  /// Removes a hook; false for an unknown id. Safe from inside a hook.
+  bool remove_control(control_id id);
+
   // -- request log --
+  /// The newest request_log_capacity requests, oldest first. Valid until
+  /// the next handle() or clear_request_log().
   const std::deque<logged_request>& request_log() const noexcept;
   void clear_request_log();
 
@@ -331,4 +423,4 @@ class cluster {
   std::unique_ptr<impl> impl_;
 };
 
-}  // namespace kwire::mock
+}  // namespace kwire::mockbroker

@@ -1,9 +1,11 @@
-// Fault rules as JSON: the one format of `kwire mock --faults FILE` (and of
-// the HTTP control API to come). A rule is an object with optional matchers,
+// Fault rules as JSON: the one format of `kwire mock --faults FILE` and of
+// the HTTP control API's POST /faults (both read it with the same reader,
+// mockbroker/src/json/json_reader.hpp). A rule is an object with optional matchers,
 // exactly one action and an optional count:
 //
 //   {"api": "Produce", "error": "NOT_LEADER_OR_FOLLOWER", "count": 3}
-//   {"broker": 2, "api": "Produce", "topic": "payments", "append_then_drop": true, "nth": 10, "count": 1}
+//   {"broker": 2, "api": "Produce", "topic": "payments", "append_then_drop": true, "nth": 10,
+//   "count": 1}
 //   {"api": "Fetch", "delay_ms": 250, "probability": 0.1}
 //
 // Matchers: broker (id), api (Kafka's name, e.g. "Produce"), version, topic,
@@ -22,7 +24,7 @@
 
 #include "kwire/mockbroker/cluster.hpp"
 
-namespace kwire::mock {
+namespace kwire::mockbroker {
 
 /// A rule, or the reason it is not one (naming the key and the value).
 struct fault_parse_result {
@@ -32,9 +34,11 @@ struct fault_parse_result {
 };
 
 /// Parses one rule object, or an array of them, or {"faults": [...]}.
+/// Pure function; thread-safe.
 fault_parse_result parse_fault_rules(std::string_view json);
 
-/// The rule as JSON, in the same format (for listing rules back).
+/// The rule as JSON, in the same format (for listing rules back). Pure
+/// function; thread-safe.
 std::string fault_rule_to_json(const fault_rule& rule);
 
-}  // namespace kwire::mock
+}  // namespace kwire::mockbroker

@@ -1,8 +1,11 @@
 // The HTTP control API of the mock cluster, without sockets: a request
 // (method, target, body) goes in, a status and a JSON body come out. The
-// routes, their JSON and their errors live here so that tests can drive them
-// directly; http_server.hpp puts them on a socket (and adds the WebSocket
-// stream of the request log, the token check and the body size limit).
+// routes, their JSON and their errors live behind this class so that tests
+// can drive them directly; http_server.hpp puts them on a socket (and adds
+// the WebSocket stream of the request log, the token check and the body size
+// limit). Targets are read with Boost.URL, bodies and answers are Boost.JSON
+// values, and a table maps method and path pattern to handler
+// (mockbroker/src/http/http_api.cc; the handlers are beside it, by resource).
 //
 // Routes (every body in and out is JSON; errors are {"error": "..."}):
 //
@@ -41,7 +44,7 @@
 
 #include "kwire/mockbroker/cluster.hpp"
 
-namespace kwire::mock {
+namespace kwire::mockbroker {
 
 /// An HTTP status and its JSON body.
 struct http_reply {
@@ -67,7 +70,8 @@ struct request_log_filter {
 /// Parses the query of GET /requests (and of the stream): broker, api (a
 /// Kafka API name), topic, since, limit (1..10000; 0 when absent), payloads
 /// (true/false). Returns the error naming the parameter, or "" on success.
-std::string parse_request_log_query(std::string_view query, request_log_filter& filter, std::size_t& limit);
+std::string parse_request_log_query(std::string_view query, request_log_filter& filter,
+                                    std::size_t& limit);
 
 /// Where a reader of the request log is: the next sequence number it wants,
 /// in which incarnation of the cluster (a reset starts the log again at 0).
@@ -89,7 +93,12 @@ class control_api {
 
   /// Answers one request. `target` is the path with its query string
   /// (percent-encoded as sent). Never throws for bad input.
-  http_reply handle(cluster& c, std::string_view method, std::string_view target, std::string_view body);
+  http_reply handle(cluster& c, std::string_view method, std::string_view target,
+                    std::string_view body);
+
+  /// Forgets the request log (DELETE /requests); readers of the stream go on
+  /// with the new log from its start.
+  void clear_request_log(cluster& c);
 
   /// Rebuilds the cluster from its config, keeping the brokers' ports, and
   /// applies the initial state again: topics, records, faults and the
@@ -102,7 +111,8 @@ class control_api {
   /// on. If entries the cursor wanted have left the bounded log, the first
   /// string is {"missed": N}.
   std::vector<std::string> read_request_log(const cluster& c, request_log_cursor& cursor,
-                                            const request_log_filter& filter, std::size_t max_entries);
+                                            const request_log_filter& filter,
+                                            std::size_t max_entries);
 
   /// One request log entry as JSON: sequence, broker, connection, arrival_ms
   /// (Unix milliseconds), sent_ms (or null), api, api_key, version,
@@ -115,4 +125,4 @@ class control_api {
   std::uint64_t generation_ = 0;
 };
 
-}  // namespace kwire::mock
+}  // namespace kwire::mockbroker

@@ -25,7 +25,7 @@
 #include "kwire/mockbroker/http_api.hpp"
 #include "kwire/mockbroker/tcp_server.hpp"
 
-namespace kwire::mock {
+namespace kwire::mockbroker {
 
 /// How the HTTP front listens.
 struct http_server_options {
@@ -69,4 +69,4 @@ class http_server {
   std::unique_ptr<impl> impl_;
 };
 
-}  // namespace kwire::mock
+}  // namespace kwire::mockbroker

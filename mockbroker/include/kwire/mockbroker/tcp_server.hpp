@@ -7,7 +7,9 @@
 // that thread and waits for it. Responses to one connection leave in request
 // order, as Kafka sends them; a delayed response delays the ones after it on
 // the same connection but no other connection. A frame above the maximum
-// size, or one the core cannot decode, closes that connection only.
+// size, or one the core cannot decode, closes that connection only. The
+// core's time comes from a steady_core_clock made when the server is: wall
+// time in milliseconds (for LogAppendTime) that never runs backwards.
 #pragma once
 
 #include <cstddef>
@@ -23,7 +25,7 @@
 #include "kwire/mockbroker/cluster.hpp"
 #include "kwire/protocol/frame.hpp"
 
-namespace kwire::mock {
+namespace kwire::mockbroker {
 
 /// How the TCP front listens.
 struct tcp_server_options {
@@ -87,4 +89,4 @@ class tcp_server {
   std::unique_ptr<impl> impl_;
 };
 
-}  // namespace kwire::mock
+}  // namespace kwire::mockbroker

@@ -36,7 +36,8 @@ class partitioner {
   virtual std::int32_t partition(std::string_view topic, const nullable_bytes_view& key,
                                  std::int32_t num_partitions) = 0;
   /// Told when a batch for `partition` of `topic` is closed (sent or full).
-  virtual void on_batch_complete(std::string_view topic, std::int32_t partition, std::int32_t num_partitions) {
+  virtual void on_batch_complete(std::string_view topic, std::int32_t partition,
+                                 std::int32_t num_partitions) {
     (void)topic, (void)partition, (void)num_partitions;
   }
 };
@@ -49,7 +50,8 @@ class sticky_partitioner final : public partitioner {
   explicit sticky_partitioner(std::uint64_t seed = 0) : random_(seed) {}
   std::int32_t partition(std::string_view topic, const nullable_bytes_view& key,
                          std::int32_t num_partitions) override;
-  void on_batch_complete(std::string_view topic, std::int32_t partition, std::int32_t num_partitions) override;
+  void on_batch_complete(std::string_view topic, std::int32_t partition,
+                         std::int32_t num_partitions) override;
 
  private:
   std::int32_t pick(std::int32_t num_partitions, std::int32_t avoid);

@@ -36,8 +36,8 @@ namespace kwire {
 struct record_metadata {
   std::string topic;
   std::int32_t partition = -1;
-  std::int64_t offset = -1;     ///< -1 when unknown (acks=0)
-  std::int64_t timestamp = -1;  ///< create time, or the broker's log-append time
+  std::int64_t offset = -1;                 ///< -1 when unknown (acks=0)
+  std::int64_t timestamp = -1;              ///< create time, or the broker's log-append time
   std::int32_t serialized_key_size = -1;    ///< -1 for a null key
   std::int32_t serialized_value_size = -1;  ///< -1 for a null value
 };

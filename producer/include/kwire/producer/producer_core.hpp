@@ -7,12 +7,20 @@
 // poll() must be called again if nothing else happens. The Asio shell and the
 // simulation shell drive the same core.
 //
+// Time is kwire::core_time (protocol/clock.hpp): milliseconds since the Unix
+// epoch, which must not go backwards between calls. Records without a
+// timestamp are stamped with `now`.
+//
 // Threading: none. One thread calls everything (the shell's I/O thread, or
 // the simulation's stepping thread). Lifetimes: views in a producer_record
 // are borrowed only during send(); delivery_report::topic points into the
 // core and lives as long as the core.
+//
+// Inside, the core is in parts (producer/README.md says which file owns what):
+// a network client, metadata, idempotence, and the sender over them.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -22,9 +30,9 @@
 #include <system_error>
 #include <vector>
 
-#include "kwire/producer/accumulator.hpp"
 #include "kwire/producer/config.hpp"
 #include "kwire/producer/errors.hpp"
+#include "kwire/protocol/clock.hpp"
 #include "kwire/protocol/record_batch.hpp"
 
 namespace kwire {
@@ -33,7 +41,8 @@ namespace kwire {
 struct producer_record {
   std::string_view topic;
   std::optional<std::int32_t> partition;  ///< wins over the partitioner
-  std::optional<std::int64_t> timestamp;  ///< create time in ms since the epoch; default: now
+  std::optional<std::int64_t>
+      timestamp;  ///< create time in ms since the Unix epoch; default: unix_ms(now)
   nullable_bytes_view key;
   nullable_bytes_view value;
   std::span<const record_header> headers;
@@ -86,7 +95,9 @@ struct core_output {
   std::vector<connect_request> connects;
   std::vector<outgoing_frame> frames;
   std::vector<delivery_report> reports;
-  bool empty() const noexcept { return disconnects.empty() && connects.empty() && frames.empty() && reports.empty(); }
+  bool empty() const noexcept {
+    return disconnects.empty() && connects.empty() && frames.empty() && reports.empty();
+  }
 };
 
 /// Counters since the core was made.
@@ -98,11 +109,11 @@ struct producer_metrics {
   std::uint64_t batches_sent = 0;    ///< produce attempts of a batch
   std::uint64_t batch_bytes_total = 0;
   std::uint64_t batch_bytes_max = 0;
-  std::uint64_t requests = 0;        ///< requests answered, of any API
+  std::uint64_t requests = 0;  ///< requests answered, of any API
   std::chrono::milliseconds request_latency_total{0};
   std::chrono::milliseconds request_latency_max{0};
   std::uint64_t epoch_bumps = 0;
-  std::uint64_t batch_splits = 0;    ///< batches split after MESSAGE_TOO_LARGE
+  std::uint64_t batch_splits = 0;  ///< batches split after MESSAGE_TOO_LARGE
   std::uint64_t metadata_requests = 0;
 };
 
@@ -110,9 +121,6 @@ struct producer_metrics {
 struct core_options {
   /// Seed for jitter and the sticky partitioner: a run is a function of it.
   std::uint64_t seed = 0;
-  /// Added to `now` to timestamp records that have none (ms since the epoch
-  /// at the clock's origin). A real shell sets system_clock - steady_clock.
-  std::int64_t wall_clock_offset_ms = 0;
 };
 
 /// The producer's state machine. See the file comment.
@@ -148,6 +156,11 @@ class producer_core {
   /// Valid after poll().
   std::optional<core_time> next_deadline() const;
 
+  /// Asks for the topic's metadata (at the next poll()) unless its
+  /// partitions are known; a shell then waits on partition_count(). Returns
+  /// the topic's non-retriable metadata error (kafka_category()) if the
+  /// cluster answered one, else no error.
+  std::error_code want_metadata(std::string_view topic);
   /// Partition count of a topic, if its metadata is known.
   std::optional<std::int32_t> partition_count(std::string_view topic) const;
   /// Records accepted and not yet reported.
@@ -157,6 +170,7 @@ class producer_core {
   /// Producer id and epoch (-1 until InitProducerId succeeded, or without idempotence).
   std::int64_t producer_id() const noexcept;
   std::int16_t producer_epoch() const noexcept;
+  /// Counters since the core was made; the reference lives as long as the core.
   const producer_metrics& metrics() const noexcept;
   /// The effective configuration (after validation).
   const producer_config& config() const noexcept;

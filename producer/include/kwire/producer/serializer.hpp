@@ -50,15 +50,16 @@ struct serializer<std::string_view> {
 
 template <>
 struct serializer<std::vector<std::uint8_t>> {
-  void operator()(std::string_view, const std::vector<std::uint8_t>& v, std::vector<std::uint8_t>& out) const {
+  void operator()(std::string_view, const std::vector<std::uint8_t>& v,
+                  std::vector<std::uint8_t>& out) const {
     out.insert(out.end(), v.begin(), v.end());
   }
 };
 
-/// Integers: big-endian in their own width (int16_t as Java's short, int32_t as int, int64_t as long).
+/// Integers: big-endian in their own width (int16_t as Java's short, int32_t as int, int64_t as
+/// long).
 template <class T>
-  requires std::integral<T> && (!std::same_as<T, bool>)
-struct serializer<T> {
+requires std::integral<T> &&(!std::same_as<T, bool>)struct serializer<T> {
   void operator()(std::string_view, T v, std::vector<std::uint8_t>& out) const {
     using U = std::make_unsigned_t<T>;
     const auto u = static_cast<U>(v);
@@ -67,10 +68,10 @@ struct serializer<T> {
   }
 };
 
-/// float and double: the big-endian bits of IEEE 754, as Java's FloatSerializer and DoubleSerializer.
+/// float and double: the big-endian bits of IEEE 754, as Java's FloatSerializer and
+/// DoubleSerializer.
 template <class T>
-  requires std::floating_point<T> && (sizeof(T) == 4 || sizeof(T) == 8)
-struct serializer<T> {
+requires std::floating_point<T> &&(sizeof(T) == 4 || sizeof(T) == 8) struct serializer<T> {
   void operator()(std::string_view topic, T v, std::vector<std::uint8_t>& out) const {
     using bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
     serializer<bits>{}(topic, std::bit_cast<bits>(v), out);
@@ -92,7 +93,8 @@ struct optional_inner<std::optional<T>> {
 
 /// A typed front for a producer: send(topic, key, value) with serializers.
 /// The producer must outlive it. Safe from many threads, as the producer is.
-template <class K, class V, class KeySerializer = serializer<typename detail::optional_inner<K>::type>,
+template <class K, class V,
+          class KeySerializer = serializer<typename detail::optional_inner<K>::type>,
           class ValueSerializer = serializer<typename detail::optional_inner<V>::type>>
 class typed_producer {
  public:
@@ -106,11 +108,13 @@ class typed_producer {
     std::span<const record_header> headers;
   };
 
-  std::future<record_metadata> send(std::string_view topic, const K& key, const V& value, options o = {}) {
+  std::future<record_metadata> send(std::string_view topic, const K& key, const V& value,
+                                    options o = {}) {
     auto& b = buffers();
     return producer_.send(make(b, topic, key, value, o));
   }
-  void send(std::string_view topic, const K& key, const V& value, delivery_callback callback, options o = {}) {
+  void send(std::string_view topic, const K& key, const V& value, delivery_callback callback,
+            options o = {}) {
     auto& b = buffers();
     producer_.send(make(b, topic, key, value, o), std::move(callback));
   }
@@ -128,7 +132,8 @@ class typed_producer {
   }
 
   template <class T, class S>
-  static nullable_bytes_view serialize(const S& s, std::string_view topic, const T& v, std::vector<std::uint8_t>& out) {
+  static nullable_bytes_view serialize(const S& s, std::string_view topic, const T& v,
+                                       std::vector<std::uint8_t>& out) {
     out.clear();
     if constexpr (detail::optional_inner<T>::nullable) {
       if (!v) return std::nullopt;
@@ -139,7 +144,8 @@ class typed_producer {
     return bytes_view(out.data(), out.size());
   }
 
-  producer_record make(scratch& b, std::string_view topic, const K& key, const V& value, const options& o) const {
+  producer_record make(scratch& b, std::string_view topic, const K& key, const V& value,
+                       const options& o) const {
     producer_record r;
     r.topic = topic;
     r.partition = o.partition;

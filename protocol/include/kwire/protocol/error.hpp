@@ -32,6 +32,7 @@ enum class codec_errc {
   crc_mismatch,             ///< a checksum does not match the bytes it covers
   compression_error,        ///< a compressed payload could not be decompressed
   unsupported_compression,  ///< a compression codec kwire does not know
+  wrong_message_kind,       ///< a response where a request belongs (or the reverse), or no message
 };
 
 /// The category of codec_errc; its name is "kwire.codec".
@@ -64,9 +65,18 @@ class result {
   bool ok() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
 
-  T& value() & { check(); return std::get<0>(state_); }
-  const T& value() const& { check(); return std::get<0>(state_); }
-  T&& value() && { check(); return std::get<0>(std::move(state_)); }
+  T& value() & {
+    check();
+    return std::get<0>(state_);
+  }
+  const T& value() const& {
+    check();
+    return std::get<0>(state_);
+  }
+  T&& value() && {
+    check();
+    return std::get<0>(std::move(state_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }

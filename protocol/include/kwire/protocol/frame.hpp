@@ -31,6 +31,11 @@ struct frame_view {
 frame_view split_frame(std::span<const std::uint8_t> buffered,
                        std::size_t max_frame_size = default_max_frame_size) noexcept;
 
+/// Deleted: the payload would view a buffer that dies at the end of the
+/// statement. Keep the buffer in a variable, or pass a span.
+frame_view split_frame(std::vector<std::uint8_t>&& buffered,
+                       std::size_t max_frame_size = default_max_frame_size) = delete;
+
 /// Accumulates bytes from a stream and hands out complete frames. A frame
 /// whose size prefix is negative or above the maximum puts the splitter in a
 /// failed state: the stream cannot be resynchronised, so its connection

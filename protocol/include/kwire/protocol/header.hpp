@@ -62,6 +62,14 @@ struct decoded_request {
 result<decoded_request> decode_request(std::span<const std::uint8_t> payload,
                                        std::shared_ptr<const void> owner = {});
 
+/// Deleted: records in the body would borrow from a buffer that dies at the
+/// end of the statement. Keep the buffer in a variable, or pass a span.
+result<decoded_request> decode_request(std::vector<std::uint8_t>&& payload,
+                                       std::shared_ptr<const void> owner = {}) = delete;
+/// Deleted, as for a vector.
+result<decoded_request> decode_request(std::string&& payload,
+                                       std::shared_ptr<const void> owner = {}) = delete;
+
 /// A response read from one frame, given the request's key and version.
 struct decoded_response {
   response_header header;
@@ -71,9 +79,19 @@ struct decoded_response {
 
 /// Decodes one response from a frame's payload, for a request of `api_key`
 /// and `api_version` (a response does not say which API it answers).
-result<decoded_response> decode_response(std::span<const std::uint8_t> payload, std::int16_t api_key,
-                                         std::int16_t api_version,
+result<decoded_response> decode_response(std::span<const std::uint8_t> payload,
+                                         std::int16_t api_key, std::int16_t api_version,
                                          std::shared_ptr<const void> owner = {});
+
+/// Deleted: records in the body would borrow from a buffer that dies at the
+/// end of the statement. Keep the buffer in a variable, or pass a span.
+result<decoded_response> decode_response(std::vector<std::uint8_t>&& payload, std::int16_t api_key,
+                                         std::int16_t api_version,
+                                         std::shared_ptr<const void> owner = {}) = delete;
+/// Deleted, as for a vector.
+result<decoded_response> decode_response(std::string&& payload, std::int16_t api_key,
+                                         std::int16_t api_version,
+                                         std::shared_ptr<const void> owner = {}) = delete;
 
 /// Reads only the correlation id at the start of a response payload.
 std::optional<std::int32_t> peek_correlation_id(std::span<const std::uint8_t> payload) noexcept;

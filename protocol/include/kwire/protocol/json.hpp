@@ -25,7 +25,8 @@ struct json_options {
 /// as {"base64": "..."}. Not thread-safe.
 class json_printer final : public field_visitor {
  public:
-  explicit json_printer(std::string& out, json_options options = {}) : out_(out), options_(options) {}
+  explicit json_printer(std::string& out, json_options options = {})
+      : out_(out), options_(options) {}
 
   void begin_struct() override;
   void end_struct() override;

@@ -58,6 +58,10 @@ struct message_ops {
   std::size_t (*encoded_size)(const void*, std::int16_t version);
   bool (*equal)(const void*, const void*);
   void (*visit)(const void*, field_visitor&, std::int16_t version);
+  /// Sets the top-level ErrorCode; false (and nothing set) for a type without one.
+  bool (*set_error_code)(void*, std::int16_t code) noexcept;
+  /// Sets the top-level ThrottleTimeMs; false (and nothing set) for a type without one.
+  bool (*set_throttle_time_ms)(void*, std::int32_t ms) noexcept;
 
   bool is_flexible(std::int16_t version) const noexcept {
     return first_flexible_version >= 0 && version >= first_flexible_version;
@@ -89,6 +93,16 @@ class any_message {
   void encode(writer& w, std::int16_t version) const { ops_->encode(ptr_, w, version); }
   std::size_t encoded_size(std::int16_t version) const { return ops_->encoded_size(ptr_, version); }
   void visit(field_visitor& v, std::int16_t version = -1) const { ops_->visit(ptr_, v, version); }
+  /// Sets the top-level ErrorCode where the message type has one; false for
+  /// the other types and for an empty any_message.
+  bool set_error_code(std::int16_t code) noexcept {
+    return ptr_ != nullptr && ops_->set_error_code(ptr_, code);
+  }
+  /// Sets the top-level ThrottleTimeMs where the message type has one; false
+  /// for the other types and for an empty any_message.
+  bool set_throttle_time_ms(std::int32_t ms) noexcept {
+    return ptr_ != nullptr && ops_->set_throttle_time_ms(ptr_, ms);
+  }
   void* get() noexcept { return ptr_; }
   const void* get() const noexcept { return ptr_; }
 
@@ -103,7 +117,8 @@ class any_message {
   }
 
   friend bool operator==(const any_message& a, const any_message& b) {
-    return a.ops_ == b.ops_ && (a.ptr_ == b.ptr_ || (a.ptr_ && b.ptr_ && a.ops_->equal(a.ptr_, b.ptr_)));
+    return a.ops_ == b.ops_ &&
+           (a.ptr_ == b.ptr_ || (a.ptr_ && b.ptr_ && a.ops_->equal(a.ptr_, b.ptr_)));
   }
   friend std::ostream& operator<<(std::ostream& os, const any_message& m);
 

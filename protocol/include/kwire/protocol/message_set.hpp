@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "kwire/protocol/compression.hpp"
@@ -29,9 +30,9 @@ namespace kwire {
 struct legacy_message {
   std::int64_t offset = 0;  ///< absolute offset
   std::int8_t magic = 0;
-  std::int8_t attributes = 0;       ///< the message's own attributes
-  std::int64_t timestamp = -1;      ///< -1 for magic 0; the wrapper's for log append time
-  bool log_append_time = false;     ///< from the message or its wrapper
+  std::int8_t attributes = 0;    ///< the message's own attributes
+  std::int64_t timestamp = -1;   ///< -1 for magic 0; the wrapper's for log append time
+  bool log_append_time = false;  ///< from the message or its wrapper
   compression wrapper_codec = compression::none;  ///< codec of the wrapper it came from
   std::uint32_t crc = 0;
   nullable_bytes_view key;
@@ -78,6 +79,16 @@ class message_set {
 result<message_set> read_message_set(bytes_view input, const message_set_read_options& options = {},
                                      std::size_t input_offset = 0);
 
+/// Deleted: the messages' views would point into a buffer that dies at the
+/// end of the statement. Keep the buffer in a variable, or pass a span.
+result<message_set> read_message_set(std::vector<std::uint8_t>&& input,
+                                     const message_set_read_options& options = {},
+                                     std::size_t input_offset = 0) = delete;
+/// Deleted, as for a vector.
+result<message_set> read_message_set(std::string&& input,
+                                     const message_set_read_options& options = {},
+                                     std::size_t input_offset = 0) = delete;
+
 /// A message to write. Timestamps are only written for magic 1.
 struct legacy_record {
   std::int64_t timestamp = -1;
@@ -87,7 +98,7 @@ struct legacy_record {
 
 /// How to write a legacy message set.
 struct message_set_write_options {
-  std::int8_t magic = 1;  ///< 0 for Produce v0-v1, 1 for Produce v2
+  std::int8_t magic = 1;                  ///< 0 for Produce v0-v1, 1 for Produce v2
   compression codec = compression::none;  ///< none, gzip, snappy or lz4
   int compression_level = 0;
   std::int64_t base_offset = 0;  ///< producers write 0

@@ -289,12 +289,28 @@ class record_batch {
 result<record_batch> read_record_batch(bytes_view input, const batch_read_options& options = {},
                                        std::size_t input_offset = 0);
 
+/// Deleted: the batch's views would point into a buffer that dies at the end
+/// of the statement. Keep the buffer in a variable, or pass a span.
+result<record_batch> read_record_batch(std::vector<std::uint8_t>&& input,
+                                       const batch_read_options& options = {},
+                                       std::size_t input_offset = 0) = delete;
+/// Deleted, as for a vector.
+result<record_batch> read_record_batch(std::string&& input, const batch_read_options& options = {},
+                                       std::size_t input_offset = 0) = delete;
+
 /// Reads the batches of a `records` field one after another.
 class record_batch_reader {
  public:
   explicit record_batch_reader(bytes_view input, batch_read_options options = {},
                                std::size_t input_offset = 0) noexcept
       : input_(input), options_(options), input_offset_(input_offset) {}
+  /// Deleted: the reader would keep a view of a buffer that dies at the end
+  /// of the statement. Keep the buffer in a variable, or pass a span.
+  explicit record_batch_reader(std::vector<std::uint8_t>&& input, batch_read_options options = {},
+                               std::size_t input_offset = 0) = delete;
+  /// Deleted, as for a vector.
+  explicit record_batch_reader(std::string&& input, batch_read_options options = {},
+                               std::size_t input_offset = 0) = delete;
 
   /// Reads the next batch into `out`; false at the end or on an error.
   bool next(record_batch& out);
@@ -380,8 +396,8 @@ class record_batch_builder {
   /// `storage` may be the buffer of an earlier, finished batch: its memory is
   /// reused (no allocation, no page faults, no zero-filling), as a producer
   /// that pools its batch buffers does. Its contents are overwritten.
-  explicit record_batch_builder(const batch_builder_options& options = {},
-                                std::size_t reserve = 0, std::vector<std::uint8_t> storage = {});
+  explicit record_batch_builder(const batch_builder_options& options = {}, std::size_t reserve = 0,
+                                std::vector<std::uint8_t> storage = {});
 
   /// Appends one record with an absolute timestamp in milliseconds. Returns
   /// value_too_large (and appends nothing) when a field does not fit its wire

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kwire/protocol/detail/bytes.hpp"
 #include "kwire/protocol/error.hpp"
 
 namespace kwire {
@@ -82,8 +83,11 @@ class reader {
  public:
   explicit reader(std::span<const std::uint8_t> bytes, std::shared_ptr<const void> owner = {},
                   reader_limits limits = {}) noexcept
-      : base_(bytes.data()), pos_(bytes.data()), end_(bytes.data() + bytes.size()),
-        owner_(std::move(owner)), limits_(limits) {}
+      : base_(bytes.data()),
+        pos_(bytes.data()),
+        end_(bytes.data() + bytes.size()),
+        owner_(std::move(owner)),
+        limits_(limits) {}
 
   bool ok() const noexcept { return !failed_; }
   std::size_t offset() const noexcept { return static_cast<std::size_t>(pos_ - base_); }
@@ -143,7 +147,10 @@ class reader {
 
  private:
   bool need(std::size_t n) noexcept;
-  template <class T> T read_be() noexcept;
+  template <class T>
+  T read_be() noexcept;
+  template <int MaxBytes>
+  std::uint64_t read_unsigned_varint() noexcept;
 
   const std::uint8_t* base_;
   const std::uint8_t* pos_;
@@ -164,6 +171,8 @@ class writer {
   bool ok() const noexcept { return !error_; }
   std::error_code error() const noexcept { return error_; }
   const std::string& error_detail() const noexcept { return detail_; }
+  /// The buffer size when the first error was recorded: where it went wrong.
+  std::size_t error_offset() const noexcept { return error_offset_; }
   std::vector<std::uint8_t>& buffer() noexcept { return *out_; }
   std::size_t size() const noexcept { return out_->size(); }
 
@@ -197,32 +206,30 @@ class writer {
 
   /// Remembers the first error; later writes still append but the result is void.
   void fail(codec_errc code, std::string detail = {});
+  /// As fail(), for an error about one field: its schema name is the detail
+  /// and also error_field(), so that frame encoders can report it as the path.
+  void fail_field(codec_errc code, std::string_view field);
+  /// The schema name of the field the first error was about, if it was fail_field().
+  const std::string& error_field() const noexcept { return field_; }
 
  private:
   template <class T>
   void write_be(T v) {
-    if constexpr (sizeof(T) == 2) v = static_cast<T>(__builtin_bswap16(v));
-    if constexpr (sizeof(T) == 4) v = static_cast<T>(__builtin_bswap32(v));
-    if constexpr (sizeof(T) == 8) v = static_cast<T>(__builtin_bswap64(v));
-    const auto old = out_->size();
-    out_->resize(old + sizeof(T));
-    std::memcpy(out_->data() + old, &v, sizeof(T));
+    detail::append_be(*out_, v);
   }
   std::vector<std::uint8_t>* out_;
   std::error_code error_;
   std::string detail_;
+  std::size_t error_offset_ = 0;
+  std::string field_;
 };
 
 /// Encoded sizes, matching what writer produces byte for byte.
 namespace wire_size {
-std::size_t uvarlong(std::uint64_t v) noexcept;
+inline std::size_t uvarlong(std::uint64_t v) noexcept { return detail::uvarint_size(v); }
 inline std::size_t uvarint(std::uint32_t v) noexcept { return uvarlong(v); }
-inline std::size_t varint(std::int32_t v) noexcept {
-  return uvarlong((static_cast<std::uint32_t>(v) << 1) ^ static_cast<std::uint32_t>(v >> 31));
-}
-inline std::size_t varlong(std::int64_t v) noexcept {
-  return uvarlong((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
-}
+inline std::size_t varint(std::int32_t v) noexcept { return uvarlong(detail::zigzag32(v)); }
+inline std::size_t varlong(std::int64_t v) noexcept { return uvarlong(detail::zigzag64(v)); }
 inline std::size_t length_prefix(std::size_t n, bool compact, std::size_t classic_width) noexcept {
   return compact ? uvarlong(n + 1) : classic_width;
 }

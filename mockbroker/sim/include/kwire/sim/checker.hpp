@@ -48,7 +48,8 @@ struct check_expectations {
 
 /// One broken promise.
 struct violation {
-  std::string kind;  ///< "lost", "duplicated", "reordered", "offset_mismatch", "unexpected_failure", ...
+  std::string
+      kind;  ///< "lost", "duplicated", "reordered", "offset_mismatch", "unexpected_failure", ...
   std::uint64_t record = static_cast<std::uint64_t>(-1);  ///< -1 when not about one record
   std::string detail;
 };
@@ -58,14 +59,14 @@ struct check_result {
   std::vector<violation> violations;
   std::uint64_t records = 0;
   std::uint64_t acked = 0;
-  std::uint64_t failed = 0;                 ///< reported with an error (justified or not)
-  std::uint64_t refused = 0;                ///< refused by send(), or the sender gave up blocking
-  std::uint64_t lost = 0;                   ///< acknowledged, not in the log
-  std::uint64_t duplicated = 0;             ///< in the log twice where that is forbidden
-  std::uint64_t reordered = 0;              ///< out of send order where that is forbidden
-  std::uint64_t unexpected_failures = 0;    ///< failed without a justification
-  std::uint64_t tolerated_duplicates = 0;   ///< duplicates a non-idempotent producer may write
-  std::uint64_t tolerated_reorders = 0;     ///< reorders a non-idempotent producer may cause
+  std::uint64_t failed = 0;                ///< reported with an error (justified or not)
+  std::uint64_t refused = 0;               ///< refused by send(), or the sender gave up blocking
+  std::uint64_t lost = 0;                  ///< acknowledged, not in the log
+  std::uint64_t duplicated = 0;            ///< in the log twice where that is forbidden
+  std::uint64_t reordered = 0;             ///< out of send order where that is forbidden
+  std::uint64_t unexpected_failures = 0;   ///< failed without a justification
+  std::uint64_t tolerated_duplicates = 0;  ///< duplicates a non-idempotent producer may write
+  std::uint64_t tolerated_reorders = 0;    ///< reorders a non-idempotent producer may cause
   bool ok() const noexcept { return violations.empty(); }
 };
 

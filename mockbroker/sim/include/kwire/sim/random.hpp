@@ -60,7 +60,9 @@ class random_source {
   constexpr bool chance(unsigned percent) noexcept { return below(100) < percent; }
 
   /// Uniform in [0, 1), from 53 bits.
-  constexpr double unit() noexcept { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }
+  constexpr double unit() noexcept {
+    return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0);
+  }
 
   /// One element of a non-empty array.
   template <class T, std::size_t N>
@@ -69,7 +71,9 @@ class random_source {
   }
 
  private:
-  static constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+  static constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept {
+    return (x << k) | (x >> (64 - k));
+  }
   std::uint64_t s_[4]{};
 };
 

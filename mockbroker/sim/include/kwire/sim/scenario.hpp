@@ -27,22 +27,23 @@ namespace kwire::sim {
 enum class fault_type {
   produce_error,        ///< Produce answered with a retriable error (not appended)
   produce_fatal_error,  ///< Produce answered with a non-retriable error (not appended)
-  sequence_error,       ///< Produce answered OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID (not appended)
-  append_then_error,    ///< appended, then answered with an error (retriable or not)
-  lost_ack,             ///< appended, never answered (append_then_drop)
-  dropped_request,      ///< neither appended nor answered
-  delayed_response,     ///< answered late (maybe past request.timeout.ms)
-  close_before,         ///< the broker closes the connection instead of processing
+  sequence_error,     ///< Produce answered OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID (not
+                      ///< appended)
+  append_then_error,  ///< appended, then answered with an error (retriable or not)
+  lost_ack,           ///< appended, never answered (append_then_drop)
+  dropped_request,    ///< neither appended nor answered
+  delayed_response,   ///< answered late (maybe past request.timeout.ms)
+  close_before,       ///< the broker closes the connection instead of processing
   close_after_processing,  ///< appended, then the connection closes without an answer
   close_after_response,    ///< answered, then the connection closes
-  throttle,             ///< ThrottleTimeMs set on responses
-  metadata_error,       ///< Metadata answers LEADER_NOT_AVAILABLE for the topic
+  throttle,                ///< ThrottleTimeMs set on responses
+  metadata_error,          ///< Metadata answers LEADER_NOT_AVAILABLE for the topic
   init_producer_id_error,  ///< InitProducerId answers COORDINATOR_NOT_AVAILABLE
-  leader_move,          ///< a partition's leadership moves to another live broker
-  broker_outage,        ///< a broker goes down (leaders fail over), comes back later
-  isr_shrink,           ///< a partition's ISR shrinks to its leader, grows back later
-  connection_cut,       ///< the network cuts the producer's connection to a broker
-  latency_spike,        ///< a broker's links get slow for a while
+  leader_move,             ///< a partition's leadership moves to another live broker
+  broker_outage,           ///< a broker goes down (leaders fail over), comes back later
+  isr_shrink,              ///< a partition's ISR shrinks to its leader, grows back later
+  connection_cut,          ///< the network cuts the producer's connection to a broker
+  latency_spike,           ///< a broker's links get slow for a while
 };
 
 inline constexpr int fault_type_count = 18;
@@ -54,13 +55,13 @@ std::string_view fault_type_name(fault_type t) noexcept;
 struct fault_event {
   fault_type type = fault_type::produce_error;
   ms at{0};
-  ms duration{0};             ///< how long a rule or condition lasts
-  std::int32_t broker = 0;    ///< 0: any broker (rules), else the broker
+  ms duration{0};               ///< how long a rule or condition lasts
+  std::int32_t broker = 0;      ///< 0: any broker (rules), else the broker
   std::int32_t partition = -1;  ///< -1: any partition
   std::int16_t error = 0;
-  unsigned percent = 100;     ///< chance per matching request
-  std::uint64_t count = 1;    ///< most firings of a rule
-  ms delay{0};                ///< delayed_response
+  unsigned percent = 100;   ///< chance per matching request
+  std::uint64_t count = 1;  ///< most firings of a rule
+  ms delay{0};              ///< delayed_response
   std::int32_t throttle_ms = 0;
   std::string describe() const;
 };
@@ -113,8 +114,8 @@ fault_event draw_fault(fault_type type, random_source& rng, const scenario& s, m
 /// What one run gave.
 struct run_result {
   check_result check;
-  std::uint64_t digest = 0;   ///< the world's digest (requests and responses)
-  ms virtual_time{0};         ///< when the run ended
+  std::uint64_t digest = 0;  ///< the world's digest (requests and responses)
+  ms virtual_time{0};        ///< when the run ended
   std::uint64_t steps = 0;
   network_stats network;
   producer_metrics metrics;

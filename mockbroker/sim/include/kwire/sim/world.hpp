@@ -1,8 +1,9 @@
 // The simulation shell: the producer core and the cluster core, unchanged,
 // joined by an in-memory network and stepped by one thread in virtual time.
 //
-// A world owns one kwire::mock::cluster and one kwire::producer_core. Time is
-// a virtual millisecond clock (the producer core's core_time) that only moves
+// A world owns one kwire::mockbroker::cluster and one kwire::producer_core. Time is
+// a virtual millisecond clock from the run's start (both cores are handed
+// kwire::core_time: world_options::epoch_ms plus that clock) that only moves
 // when the world steps to its next event: a delivery on a link, a connection
 // attempt completing, a timer of the core, a record the workload sends, or an
 // action a test or fault schedule put on the calendar. Events at the same
@@ -39,7 +40,6 @@
 
 namespace kwire::sim {
 
-using namespace std::chrono_literals;
 using ms = std::chrono::milliseconds;
 
 /// How the world is built.
@@ -65,16 +65,16 @@ struct sim_record {
   std::optional<std::string> key;
   std::string value;
   std::optional<std::int32_t> explicit_partition;
-  ms send_at{0};                     ///< when the workload wanted to send it
-  std::optional<ms> accepted_at;     ///< when producer_core::send accepted it
-  std::uint64_t accept_order = 0;    ///< position among accepted records
-  std::int32_t partition = -1;       ///< the partition send() chose
+  ms send_at{0};                   ///< when the workload wanted to send it
+  std::optional<ms> accepted_at;   ///< when producer_core::send accepted it
+  std::uint64_t accept_order = 0;  ///< position among accepted records
+  std::int32_t partition = -1;     ///< the partition send() chose
   bool reported = false;
-  int reports = 0;                   ///< delivery reports received (1 when all is well)
+  int reports = 0;  ///< delivery reports received (1 when all is well)
   ms reported_at{0};
   std::int64_t offset = -1;
-  std::error_code error;             ///< from the report, or from send() itself
-  bool refused_at_send = false;      ///< send() failed (or the sender gave up blocking)
+  std::error_code error;         ///< from the report, or from send() itself
+  bool refused_at_send = false;  ///< send() failed (or the sender gave up blocking)
 };
 
 /// Counters of the network, for tests and the trace.
@@ -95,13 +95,13 @@ class world {
   /// Builds the cluster from `cluster_config` and the core from `producer`
   /// (whose bootstrap_servers, if empty, become the cluster's brokers).
   /// Throws std::invalid_argument if the producer config is invalid.
-  world(mock::cluster_config cluster_config, producer_config producer, core_options options = {},
-        world_options world = {});
+  world(mockbroker::cluster_config cluster_config, producer_config producer,
+        core_options options = {}, world_options world = {});
   ~world();
   world(const world&) = delete;
   world& operator=(const world&) = delete;
 
-  mock::cluster& cluster() noexcept;
+  mockbroker::cluster& cluster() noexcept;
   producer_core& producer() noexcept;
   /// The current virtual time.
   ms now() const noexcept;

@@ -1,0 +1,176 @@
+// Fetch: whole batches from the fetch offset within the byte limits, down-
+// converted to message sets for v0-v3; an answer with too little data waits
+// MaxWaitMs. Error faults land on the partitions they match.
+#include <algorithm>
+#include <limits>
+
+#include "../handler.hpp"
+#include "kwire/protocol/message_set.hpp"
+#include "kwire/protocol/messages.hpp"
+#include "kwire/protocol/record_batch.hpp"
+
+namespace kwire::mockbroker::detail {
+namespace {
+
+/// Rewrites v2 batches as a legacy message set for Fetch v0-v3.
+void append_down_converted(std::vector<std::uint8_t>& out, const stored_batch& b,
+                           std::int8_t magic) {
+  auto batch = read_record_batch(b.bytes, {.verify_crc = false});
+  if (!batch) return;
+  std::vector<legacy_record> records;
+  auto cursor = batch->records();
+  for (const record_view& r : cursor) records.push_back({r.timestamp, r.key, r.value});
+  message_set_write_options options;
+  options.magic = magic;
+  options.base_offset = b.base_offset;
+  auto written = write_message_set(records, options);
+  if (written) out.insert(out.end(), written->begin(), written->end());
+}
+
+any_message serve(cluster_state& s, const decoded_request& request, request_context& ctx) {
+  const auto& req = *request.body.as<fetch_request>();
+  const std::int16_t v = ctx.version;
+  fetch_response r;
+  std::int64_t budget = v >= 3 ? req.max_bytes : std::numeric_limits<std::int32_t>::max();
+  std::size_t total = 0;
+  bool any_error = false;
+
+  auto add_endpoint = [&](std::int32_t broker_id) {
+    if (v < 16 || broker_id < 0) return;
+    for (auto& e : r.node_endpoints)
+      if (e.node_id == broker_id) return;
+    const broker_state* b = s.find_broker(broker_id);
+    r.node_endpoints.push_back({b->id, b->host, b->port, b->rack, {}});
+  };
+
+  for (const auto& want : req.topics) {
+    fetch_response::fetchable_topic_response tr;
+    topic_state* t = nullptr;
+    if (v >= 13) {
+      tr.topic_id = want.topic_id;
+      t = s.find_topic_by_id(want.topic_id);
+    } else {
+      tr.topic = want.topic;
+      t = s.find_topic(want.topic);
+    }
+    for (const auto& fp : want.partitions) {
+      fetch_response::partition_data pd;
+      pd.partition_index = fp.partition;
+      pd.high_watermark = -1;
+      pd.last_stable_offset = -1;
+      pd.log_start_offset = -1;
+      if (v >= 4 && req.isolation_level == 0) pd.aborted_transactions = std::nullopt;
+      [&] {
+        partition_state* p = t ? s.find_partition(t->name, fp.partition) : nullptr;
+        if (!p) {
+          pd.error_code = code(v >= 13 ? kafka_error::unknown_topic_id
+                                       : kafka_error::unknown_topic_or_partition);
+          return;
+        }
+        if (auto e = ctx.injected_error({t->name, fp.partition, -1}, true)) {
+          pd.error_code = *e;
+          return;
+        }
+        if (p->leader != ctx.broker_id) {
+          pd.error_code = code(kafka_error::not_leader_or_follower);
+          if (v >= 12) pd.current_leader = {p->leader, p->leader_epoch, {}};
+          add_endpoint(p->leader);
+          return;
+        }
+        if (v >= 9 && fp.current_leader_epoch >= 0 && fp.current_leader_epoch != p->leader_epoch) {
+          pd.error_code =
+              code(fp.current_leader_epoch < p->leader_epoch ? kafka_error::fenced_leader_epoch
+                                                             : kafka_error::unknown_leader_epoch);
+          return;
+        }
+        pd.high_watermark = p->log_end;
+        pd.last_stable_offset = p->log_end;
+        pd.log_start_offset = p->log_start;
+        if (fp.fetch_offset < p->log_start || fp.fetch_offset > p->log_end) {
+          pd.error_code = code(kafka_error::offset_out_of_range);
+          return;
+        }
+        // The first batch that holds fetch_offset, then whole batches while
+        // they fit; the first batch of the response goes even if too big
+        // (KIP-74), so that a consumer always makes progress.
+        auto it = std::partition_point(p->log.begin(), p->log.end(), [&](const stored_batch& b) {
+          return b.last_offset < fp.fetch_offset;
+        });
+        std::vector<std::uint8_t> bytes;
+        std::int64_t partition_budget = fp.partition_max_bytes;
+        for (; it != p->log.end(); ++it) {
+          const auto size = static_cast<std::int64_t>(it->bytes.size());
+          const bool first_of_response = total == 0 && bytes.empty();
+          if (!first_of_response && (size > partition_budget || size > budget)) break;
+          if (v <= 3) {
+            const std::size_t before = bytes.size();
+            append_down_converted(bytes, *it, v <= 1 ? 0 : 1);
+            partition_budget -= static_cast<std::int64_t>(bytes.size() - before);
+            budget -= static_cast<std::int64_t>(bytes.size() - before);
+          } else {
+            bytes.insert(bytes.end(), it->bytes.begin(), it->bytes.end());
+            partition_budget -= size;
+            budget -= size;
+          }
+          if (partition_budget <= 0 || budget <= 0) {
+            ++it;
+            break;
+          }
+        }
+        total += bytes.size();
+        pd.records = record_set(std::move(bytes));
+      }();
+      if (pd.error_code != 0) any_error = true;
+      tr.partitions.push_back(std::move(pd));
+    }
+    r.responses.push_back(std::move(tr));
+  }
+  // Nothing (or less than min_bytes) to return: Kafka holds the request up
+  // to max_wait. Here the answer is computed now and sent at the deadline.
+  if (!any_error && req.max_wait_ms > 0 &&
+      static_cast<std::int64_t>(total) < std::max(req.min_bytes, 1))
+    ctx.wait = std::chrono::milliseconds(req.max_wait_ms);
+  return wrap(std::move(r));
+}
+
+any_message error_response(const cluster_state&, const decoded_request& request,
+                           std::int16_t error) {
+  const auto& req = *request.body.as<fetch_request>();
+  fetch_response r;
+  if (request.header.api_version >= 7) r.error_code = error;
+  for (auto& t : req.topics) {
+    fetch_response::fetchable_topic_response tr;
+    tr.topic = t.topic;
+    tr.topic_id = t.topic_id;
+    for (auto& p : t.partitions) {
+      fetch_response::partition_data pd;
+      pd.partition_index = p.partition;
+      pd.error_code = error;
+      pd.high_watermark = -1;
+      tr.partitions.push_back(std::move(pd));
+    }
+    r.responses.push_back(std::move(tr));
+  }
+  return wrap(std::move(r));
+}
+
+std::vector<target> targets(const cluster_state& s, const decoded_request& request) {
+  std::vector<target> out;
+  for (auto& t : request.body.as<fetch_request>()->topics) {
+    std::string name = t.topic;
+    if (request.header.api_version >= 13)
+      if (const auto* ts = s.find_topic_by_id(t.topic_id)) name = ts->name;
+    for (auto& p : t.partitions) out.push_back({name, p.partition, -1});
+  }
+  return out;
+}
+
+}  // namespace
+
+extern const api_handler fetch_api{.key = fetch_request::api_key,
+                                   .serve = serve,
+                                   .error_response = error_response,
+                                   .targets = targets,
+                                   .places_errors = true};
+
+}  // namespace kwire::mockbroker::detail

@@ -1,0 +1,41 @@
+// What a cluster holds: the model, the fault rules, the control hooks and
+// the request log, and the request path over them. Internal to the core.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "faults.hpp"
+#include "kwire/mockbroker/cluster.hpp"
+#include "state.hpp"
+
+namespace kwire::mockbroker {
+
+struct cluster::impl {
+  explicit impl(cluster_config c) : state(std::move(c)), faults(state.config.seed) {}
+
+  /// An installed control hook. The function is shared so that a hook that
+  /// removes itself (or another) while running stays alive until it returns.
+  struct control_entry {
+    control_id id = 0;
+    std::int16_t api_key = 0;
+    std::shared_ptr<control_fn> fn;
+  };
+
+  detail::cluster_state state;
+  detail::fault_rules faults;
+  std::vector<control_entry> controls;
+  control_id next_control_id = 1;
+  std::deque<logged_request> log;
+  std::uint64_t next_sequence = 0;
+
+  /// Adds an entry to the bounded request log.
+  void record(logged_request entry);
+
+  /// The request path (request_path.cc).
+  handle_result handle(std::int32_t broker_id, std::uint64_t connection_id,
+                       std::span<const std::uint8_t> payload, time_point now);
+};
+
+}  // namespace kwire::mockbroker

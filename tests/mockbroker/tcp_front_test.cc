@@ -1,0 +1,206 @@
+// The TCP front over real loopback sockets: requests in, responses out in
+// request order, bad bytes closing one connection while the others go on.
+#include "kwire/mockbroker/tcp_server.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/asio.hpp>
+
+#include "kwire/protocol/header.hpp"
+#include "kwire/protocol/messages/api_versions.hpp"
+#include "kwire/protocol/messages/metadata.hpp"
+#include "kwire/protocol/messages/produce.hpp"
+#include "kwire/protocol/record_batch.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using bytes = std::vector<std::uint8_t>;
+
+// A blocking client: one socket, frames out, frames in.
+struct client {
+  asio::io_context io;
+  tcp::socket socket{io};
+
+  explicit client(std::uint16_t port) {
+    socket.connect({asio::ip::make_address("127.0.0.1"), port});
+  }
+
+  template <class Body>
+  void send(const Body& body, std::int16_t version, std::int32_t correlation_id) {
+    auto frame = kwire::encode_request(
+        {Body::api_key, version, correlation_id, std::string("tcp-test"), {}}, body);
+    REQUIRE(frame.ok());
+    asio::write(socket, asio::buffer(frame.value()));
+  }
+
+  void send_raw(const bytes& b) { asio::write(socket, asio::buffer(b)); }
+
+  // The next response frame's payload; empty when the server closed the connection.
+  std::optional<bytes> receive() {
+    std::array<std::uint8_t, 4> size_bytes{};
+    boost::system::error_code ec;
+    asio::read(socket, asio::buffer(size_bytes), ec);
+    if (ec) return std::nullopt;
+    const std::uint32_t size = (std::uint32_t{size_bytes[0]} << 24) | (size_bytes[1] << 16) |
+                               (size_bytes[2] << 8) | size_bytes[3];
+    bytes payload(size);
+    asio::read(socket, asio::buffer(payload), ec);
+    if (ec) return std::nullopt;
+    return payload;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the TCP front answers real socket requests", "[tcp]") {
+  kwire::mockbroker::cluster cluster;
+  kwire::mockbroker::tcp_server server(cluster);
+  server.start();
+  const auto bootstrap = server.bootstrap_servers();
+  CHECK(std::count(bootstrap.begin(), bootstrap.end(), ',') == 2);
+
+  client c(server.port(1));
+  c.send(kwire::api_versions_request{}, 3, 7);
+  auto payload = c.receive();
+  REQUIRE(payload.has_value());
+  auto resp = kwire::decode_response(*payload, 18, 3);
+  REQUIRE(resp.ok());
+  CHECK(resp->header.correlation_id == 7);
+  const auto* versions = resp->body.as<kwire::api_versions_response>();
+  REQUIRE(versions != nullptr);
+  CHECK(versions->error_code == 0);
+  CHECK(versions->api_keys.size() >= 10);
+
+  // Metadata advertises the ports the listeners really got.
+  kwire::metadata_request md;
+  c.send(md, 12, 8);
+  payload = c.receive();
+  REQUIRE(payload.has_value());
+  auto md_resp = kwire::decode_response(*payload, 3, 12);
+  REQUIRE(md_resp.ok());
+  const auto* m = md_resp->body.as<kwire::metadata_response>();
+  REQUIRE(m->brokers.size() == 3);
+  for (const auto& b : m->brokers) CHECK(b.port == server.port(b.node_id));
+  server.stop();
+}
+
+TEST_CASE("a delayed response holds back later ones on its connection only", "[tcp]") {
+  kwire::mockbroker::cluster cluster;
+  kwire::mockbroker::tcp_server server(cluster);
+  kwire::mockbroker::fault_rule slow;
+  slow.match.api_key = 3;  // Metadata
+  slow.action = kwire::mockbroker::fault_action::delayed(std::chrono::milliseconds(300));
+  slow.count = 1;
+  server.call([&](kwire::mockbroker::cluster& c) { return c.add_fault(slow); });
+  server.start();
+
+  client a(server.port(1));
+  a.send(kwire::metadata_request{}, 12, 1);     // delayed
+  a.send(kwire::api_versions_request{}, 3, 2);  // must still come second
+  client b(server.port(1));
+  b.send(kwire::api_versions_request{}, 3, 3);  // another connection: not held back
+  auto first_b = b.receive();
+  REQUIRE(first_b.has_value());
+  CHECK(kwire::peek_correlation_id(*first_b) == 3);
+  auto first_a = a.receive();
+  auto second_a = a.receive();
+  REQUIRE(first_a.has_value());
+  REQUIRE(second_a.has_value());
+  CHECK(kwire::peek_correlation_id(*first_a) == 1);
+  CHECK(kwire::peek_correlation_id(*second_a) == 2);
+  CHECK(server.call([](kwire::mockbroker::cluster& c) { return c.faults().front().fired; }) == 1);
+  server.stop();
+}
+
+TEST_CASE("bad bytes close one connection and the server serves on", "[tcp][malformed]") {
+  kwire::mockbroker::cluster cluster;
+  kwire::mockbroker::tcp_server_options options;
+  options.max_frame_size = 1 << 20;
+  std::vector<std::string> log;
+  std::mutex log_mutex;
+  options.log = [&](std::string_view line) {
+    std::lock_guard lock(log_mutex);
+    log.emplace_back(line);
+  };
+  kwire::mockbroker::tcp_server server(cluster, options);
+  server.start();
+
+  SECTION("a 2 GiB size prefix") {
+    client bad(server.port(2));
+    bad.send_raw({0x7f, 0xff, 0xff, 0xff, 1, 2, 3});
+    CHECK_FALSE(bad.receive().has_value());
+  }
+  SECTION("garbage that is a frame but not a request") {
+    client bad(server.port(2));
+    bad.send_raw({0, 0, 0, 5, 0xde, 0xad, 0xbe, 0xef, 0x00});
+    CHECK_FALSE(bad.receive().has_value());
+  }
+  SECTION("a truncated frame, then the client goes away") {
+    {
+      client bad(server.port(2));
+      bad.send_raw({0, 0, 0, 50, 0, 18, 0, 3});
+    }
+  }
+  client good(server.port(2));
+  good.send(kwire::api_versions_request{}, 3, 99);
+  auto payload = good.receive();
+  REQUIRE(payload.has_value());
+  CHECK(kwire::peek_correlation_id(*payload) == 99);
+  server.stop();
+  const auto stats = server.statistics();
+  CHECK(stats.accepted == 2);
+  std::lock_guard lock(log_mutex);
+  REQUIRE_FALSE(log.empty());
+}
+
+TEST_CASE("the TCP front hands the core wall-clock milliseconds: LogAppendTime stamps them",
+          "[tcp]") {
+  kwire::mockbroker::cluster cluster;
+  REQUIRE(cluster.create_topic("stamped", {.partitions = 1, .log_append_time = true}) ==
+          kwire::kafka_error::none);
+  kwire::mockbroker::tcp_server server(cluster);
+  server.start();
+  const auto leader =
+      server.call([](kwire::mockbroker::cluster& c) { return c.partition("stamped", 0)->leader; });
+  client c(server.port(leader));
+
+  kwire::record_batch_builder builder;
+  REQUIRE_FALSE(
+      builder.append(5, kwire::bytes_of("k"), kwire::bytes_of("v")));  // create time 5 ms: replaced
+  auto batch = builder.finish();
+  REQUIRE(batch.ok());
+  kwire::produce_request req;
+  req.acks = 1;
+  req.timeout_ms = 1000;
+  kwire::produce_request::partition_produce_data pd;
+  pd.index = 0;
+  pd.records = kwire::record_set(std::move(batch).value());
+  req.topic_data.push_back({"stamped", {std::move(pd)}, {}});
+
+  const auto wall_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const std::int64_t before = wall_ms();
+  c.send(req, 9, 1);
+  auto payload = c.receive();
+  const std::int64_t after = wall_ms();
+  REQUIRE(payload.has_value());
+  auto resp = kwire::decode_response(*payload, 0, 9);
+  REQUIRE(resp.ok());
+  const auto& pr =
+      resp->body.as<kwire::produce_response>()->responses.at(0).partition_responses.at(0);
+  CHECK(pr.error_code == 0);
+  // The steady_core_clock starts at the wall clock when the server is made;
+  // a second of slack covers a wall clock that steps while the test runs.
+  CHECK(pr.log_append_time_ms >= before - 1000);
+  CHECK(pr.log_append_time_ms <= after + 1000);
+  const auto stored =
+      server.call([](kwire::mockbroker::cluster& cl) { return cl.read("stamped", 0); });
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].timestamp == pr.log_append_time_ms);
+  server.stop();
+}
