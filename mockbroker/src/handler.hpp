@@ -15,6 +15,7 @@
 
 #include "faults.hpp"
 #include "kwire/protocol/header.hpp"
+#include "parking.hpp"
 #include "state.hpp"
 
 namespace kwire::mockbroker::detail {
@@ -31,6 +32,16 @@ struct request_context {
   bool no_response = false;  ///< out: acks=0
   bool close_after = false;  ///< out: acks=0 with an error
   std::string close_reason;  ///< out: why, with close_after
+  /// The cluster's parked requests; park() reserves a ticket there.
+  parking_lot* lot = nullptr;
+  ticket parked = 0;  ///< out: the request is parked (park())
+
+  /// Parks the request being served: the handler returns no response, and
+  /// the module that keeps the ticket answers it later (parking.hpp).
+  ticket park() {
+    parked = lot->reserve();
+    return parked;
+  }
 
   /// The error an error rule (before = true) or append_then_error rule
   /// (before = false) that fired puts on `t`, if any.

@@ -17,6 +17,7 @@
 
 #include "kwire/mockbroker/cluster.hpp"
 #include "kwire/protocol/header.hpp"
+#include "parking.hpp"
 
 namespace kwire::mockbroker::detail {
 
@@ -72,6 +73,16 @@ struct topic_state {
   std::vector<partition_state> partitions;
 };
 
+/// A Fetch parked until enough data arrives or its MaxWaitMs passes
+/// (Kafka's delayed fetch), answered by apis/fetch.cc.
+struct waiting_fetch {
+  ticket id = 0;
+  std::int32_t broker_id = 0;
+  std::int16_t version = 0;
+  time_point deadline{};
+  any_message request;  ///< the fetch_request, owned
+};
+
 /// A broker's state is exactly what brokers() reports about it.
 using broker_state = broker_info;
 
@@ -93,6 +104,10 @@ struct cluster_state {
   std::int64_t next_producer_id = 1000;
   /// Topic ids; apart from the fault source so that rules do not change ids.
   std::mt19937_64 id_random;
+  /// Requests answered later (parking.hpp).
+  parking_lot parked;
+  /// Fetches waiting for data, oldest first.
+  std::vector<waiting_fetch> waiting_fetches;
 
   broker_state* find_broker(std::int32_t id);
   const broker_state* find_broker(std::int32_t id) const;
@@ -112,5 +127,15 @@ struct cluster_state {
   /// Drops the oldest batches while the partition is over its topic's limits.
   void apply_retention(topic_state& topic, partition_state& p);
 };
+
+/// Answers the waiting fetches that ask for this partition and now have
+/// enough data, or an error (after an append, a leader move, a deletion).
+/// In apis/fetch.cc.
+void wake_fetches(cluster_state& s, std::string_view topic, std::int32_t partition,
+                  time_point now);
+/// Answers the waiting fetches whose MaxWaitMs has passed by `now`.
+void expire_fetches(cluster_state& s, time_point now);
+/// The earliest MaxWaitMs deadline of the waiting fetches.
+std::optional<time_point> next_fetch_deadline(const cluster_state& s);
 
 }  // namespace kwire::mockbroker::detail

@@ -189,8 +189,29 @@ struct handle_result {
   std::string close_reason;
   /// The faults that fired on this request.
   std::vector<applied_fault> faults;
+  /// Non-zero: the request is parked in the cluster (a Fetch waiting for
+  /// data, a JoinGroup waiting for its rebalance, a SyncGroup waiting for the
+  /// leader) and response is nullopt; its answer comes from cluster::poll()
+  /// with this ticket. Kafka answers a connection's requests in order, so
+  /// the shell sends the connection's later responses after it.
+  std::uint64_t parked = 0;
 
   bool closes() const noexcept { return close_before_response || close_after_response; }
+};
+
+/// The answer to a parked request (handle_result::parked), from poll().
+struct parked_response {
+  std::int32_t broker_id = 0;
+  std::uint64_t connection_id = 0;
+  std::uint64_t ticket = 0;  ///< handle_result::parked of the request
+  /// The whole response frame; nullopt: nothing is sent for the request.
+  std::optional<std::vector<std::uint8_t>> response;
+  /// When to send it: the answer's time plus the broker's latency and the
+  /// delays that faults and control hooks added when the request arrived.
+  time_point send_at{};
+  /// Close the connection after sending the response (or at send_at if none).
+  bool close_after_response = false;
+  std::string close_reason;
 };
 
 /// One entry of the request log.
@@ -332,6 +353,18 @@ class cluster {
   /// (evaluated once, in the order they were added) and the API's handler.
   handle_result handle(std::int32_t broker_id, std::uint64_t connection_id,
                        std::span<const std::uint8_t> payload, time_point now);
+
+  /// Runs the cluster's timers up to `now` (a Fetch's MaxWaitMs, a group's
+  /// rebalance and session timeouts) and returns the answers of parked
+  /// requests that are ready, in the order they became ready, those that
+  /// handle() or a cluster action readied included (a Produce wakes a Fetch,
+  /// the last member's JoinGroup completes the others'). A shell calls it
+  /// after every handle() and cluster action, and when next_timer() comes.
+  std::vector<parked_response> poll(time_point now);
+  /// When poll() next has a timer to run; nullopt while none is set.
+  std::optional<time_point> next_timer() const;
+  /// The shell lost a connection: its parked requests get no answer.
+  void connection_closed(std::int32_t broker_id, std::uint64_t connection_id);
 
   // -- brokers --
   /// Every broker, by id.
