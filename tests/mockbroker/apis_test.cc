@@ -244,10 +244,27 @@ TEST_CASE("Fetch honours max bytes, waits when empty, and reports bad offsets an
   CHECK(count_batches(fetch(0, static_cast<std::int32_t>(batch.size() * 2))) == 2);
   CHECK(count_batches(fetch(0, 1)) == 1);  // the first batch always comes
   CHECK(count_batches(fetch(3, 1 << 20)) == 2);
-  auto empty = fetch(5, 1 << 20);
-  CHECK(empty.error_code == 0);
-  CHECK(empty.records.size() == 0);
-  CHECK(h.last.send_at == h.now + std::chrono::milliseconds(250));
+  // Nothing at offset 5 yet: the fetch waits its MaxWaitMs, then gets nothing.
+  {
+    fetch_request req;
+    req.max_wait_ms = 250;
+    req.min_bytes = 1;
+    req.max_bytes = 1 << 20;
+    req.topics.push_back({"t", {}, {{0, -1, 5, -1, -1, 1 << 20, {}, {}}}, {}});
+    auto parked = h.send(leader, req, 11);
+    REQUIRE(parked.parked != 0);
+    CHECK_FALSE(parked.response);
+    h.now += std::chrono::milliseconds(250);
+    auto answers = h.c.poll(h.now);
+    REQUIRE(answers.size() == 1);
+    REQUIRE(answers[0].response);
+    auto empty = harness::decode<fetch_response>(*answers[0].response, 1, 11, h.correlation)
+                     .responses.at(0)
+                     .partitions.at(0);
+    CHECK(empty.error_code == 0);
+    CHECK(empty.records.size() == 0);
+    CHECK(answers[0].send_at == h.now);
+  }
   CHECK(fetch(6, 1 << 20).error_code == ec(kafka_error::offset_out_of_range));
   const std::int32_t other = leader == 1 ? 2 : 1;
   auto nl = fetch(0, 1 << 20, other);
