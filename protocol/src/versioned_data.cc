@@ -10,8 +10,7 @@ namespace kwire::detail {
 namespace {
 
 // "ConsumerProtocolSubscription v7 (read as v3)": says which layout was used.
-std::string versioned_context(const message_ops& ops, std::int16_t version,
-                              std::int16_t read_as) {
+std::string versioned_context(const message_ops& ops, std::int16_t version, std::int16_t read_as) {
   std::string out(ops.name);
   out += " v";
   out += std::to_string(version);
@@ -31,8 +30,8 @@ result<std::vector<std::uint8_t>> encode_versioned_data(const message_ops& ops, 
   e.context = std::string(ops.name) + " v" + std::to_string(version);
   if (version < ops.min_version || version > ops.max_version) {
     e.code = codec_errc::unsupported_version;
-    e.detail = "supported " + std::to_string(ops.min_version) + "-" +
-               std::to_string(ops.max_version);
+    e.detail =
+        "supported " + std::to_string(ops.min_version) + "-" + std::to_string(ops.max_version);
     return e;
   }
   std::vector<std::uint8_t> out;
