@@ -1,6 +1,6 @@
 """Stage 1: parse kwire schema files (.kws) into plain syntax trees.
 
-The format, one API per file:
+The format, one API (or one data type) per file:
 
     # comment
     api Produce 0
@@ -11,6 +11,14 @@ The format, one API per file:
         Field ...
     response versions ... flexible ...
       ...
+
+A data type is a struct that is not an API message: clients put its bytes
+inside other messages (e.g. ConsumerProtocolSubscription inside JoinGroup's
+protocol metadata). It has no API key, and its file holds one block instead
+of the api, request and response lines:
+
+    data ConsumerProtocolAssignment versions 0-3 flexible none
+      FieldName type versions ...   (as in a request or response)
 
 Versions are `N`, `N+`, `N-M` or `none`. Indentation is two spaces a level.
 Errors name the file and line.
@@ -45,7 +53,7 @@ class StructNode:
 
 @dataclass
 class MessageNode:
-    kind: str  # "request" or "response"
+    kind: str  # "request", "response" or "data"
     valid_versions: str
     flexible_versions: str
     unstable: bool
@@ -59,6 +67,13 @@ class ApiNode:
     name: str
     key: int
     messages: List[MessageNode]
+    path: str
+
+
+@dataclass
+class DataNode:
+    name: str
+    message: MessageNode
     path: str
 
 
@@ -113,7 +128,9 @@ def parse_file(path):
 
 
 def parse_text(text, path):
+    """An ApiNode, or a DataNode for a file with a `data` block."""
     api = None
+    data = None
     messages = []
     # Stack of (indent, container list) for nesting fields.
     stack = []
@@ -142,11 +159,18 @@ def parse_text(text, path):
                 current = MessageNode(tokens[0], tokens[2], tokens[4], bool(extra), [], [], where)
                 messages.append(current)
                 stack = [(0, current.fields)]
+            elif tokens[0] == "data":
+                if (data is not None or len(tokens) != 6 or tokens[2] != "versions"
+                        or tokens[4] != "flexible" or not _NAME.match(tokens[1])):
+                    raise SchemaError(f"{where}: expected one 'data NAME versions V flexible V' line")
+                current = MessageNode("data", tokens[3], tokens[5], False, [], [], where)
+                data = (tokens[1], current)
+                stack = [(0, current.fields)]
             else:
                 raise SchemaError(f"{where}: unknown top-level keyword '{tokens[0]}'")
             continue
         if current is None:
-            raise SchemaError(f"{where}: field outside a request or response")
+            raise SchemaError(f"{where}: field outside a request, response or data type")
         while stack and stack[-1][0] >= level:
             stack.pop()
         if not stack or stack[-1][0] != level - 1:
@@ -162,6 +186,10 @@ def parse_text(text, path):
             node = _parse_field(tokens, where)
             container.append(node)
             stack.append((level, node.children))
+    if data is not None:
+        if api is not None or messages:
+            raise SchemaError(f"{path}: a data type's file holds no api, request or response")
+        return DataNode(data[0], data[1], path)
     if api is None:
         raise SchemaError(f"{path}: no 'api NAME KEY' line")
     return ApiNode(api[0], api[1], messages, path)

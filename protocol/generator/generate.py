@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """kwire's code generator: schema files in, C++ out.
 
+A schema file defines an API (request and response) or a data type (a
+struct with versions but no API key, carried inside other messages).
+
 Stages: parse (dsl.py), validate and build a typed model (model.py), render
 (render_cpp.py with render_codec.py, render_fill.py, render_json.py,
 render_errors.py), then format (format_cpp.py: clang-format when it is
@@ -51,11 +54,13 @@ def main(argv):
     args = ap.parse_args(argv)
 
     try:
-        nodes = []
+        nodes, data_nodes = [], []
         for name in sorted(os.listdir(args.schema_dir)):
             if name.endswith(".kws"):
-                nodes.append((dsl.parse_file(os.path.join(args.schema_dir, name)), name[:-4]))
+                node = dsl.parse_file(os.path.join(args.schema_dir, name))
+                (data_nodes if isinstance(node, dsl.DataNode) else nodes).append((node, name[:-4]))
         apis = model.build_all(nodes)
+        datas = model.build_data_types(data_nodes, apis)
         errors = dsl.parse_errors(args.errors)
     except dsl.SchemaError as e:
         print(f"kwire generator: {e}", file=sys.stderr)
@@ -67,14 +72,17 @@ def main(argv):
     for api in apis:
         files[os.path.join(inc, "messages", api.stem + ".hpp")] = render_cpp.render_api_header(api)
         files[os.path.join(out, "src", "messages", api.stem + ".cc")] = render_cpp.render_api_source(api)
-    files[os.path.join(inc, "messages.hpp")] = render_cpp.render_umbrella(apis)
+    for data in datas:
+        files[os.path.join(inc, "messages", data.stem + ".hpp")] = render_cpp.render_data_header(data)
+        files[os.path.join(out, "src", "messages", data.stem + ".cc")] = render_cpp.render_data_source(data)
+    files[os.path.join(inc, "messages.hpp")] = render_cpp.render_umbrella(apis, datas)
     files[os.path.join(inc, "api_keys.hpp")] = render_cpp.render_api_keys(apis)
     files[os.path.join(out, "src", "api_table.cc")] = render_cpp.render_api_table(apis)
-    files[os.path.join(out, "src", "schema_json.cc")] = render_json.render_schema_source(apis)
+    files[os.path.join(out, "src", "schema_json.cc")] = render_json.render_schema_source(apis, datas)
     files[os.path.join(inc, "kafka_error.hpp")] = render_errors.render_errors_header(errors)
     files[os.path.join(out, "src", "kafka_error.cc")] = render_errors.render_errors_source(errors)
     files[os.path.join(out, "testing", "random_fill.hpp")] = render_fill.RANDOM_FILL_HEADER
-    files[os.path.join(out, "testing", "random_fill.cc")] = render_fill.render_random_fill(apis)
+    files[os.path.join(out, "testing", "random_fill.cc")] = render_fill.render_random_fill(apis, datas)
     if args.clang_format:
         try:
             files = format_cpp.format_all(files, args.clang_format, args.format_style)

@@ -145,8 +145,8 @@ class Field:
 
 @dataclass
 class Message:
-    api: "Api"
-    kind: str
+    api: "Api"           # the DataType for a data type
+    kind: str            # "request", "response" or "data"
     name: str            # ProduceRequest
     cpp: str             # produce_request
     versions: Versions
@@ -164,6 +164,16 @@ class Api:
     stem: str
     request: Message = None
     response: Message = None
+
+
+@dataclass
+class DataType:
+    """A struct that is not an API message (no API key): clients carry its
+    encoding inside other messages, as an int16 version and the struct."""
+    name: str
+    stem: str
+    message: Message = None
+    key: int = -1  # no API key; message_ops shows -1
 
 
 def _check_default(f, where):
@@ -202,7 +212,10 @@ def build_message(api, node):
     flexible = Versions.parse(node.flexible_versions, where)
     if versions.empty:
         raise SchemaError(f"{where}: a message needs at least one version")
-    name = api.name + ("Request" if node.kind == "request" else "Response")
+    if node.kind == "data":
+        name = api.name
+    else:
+        name = api.name + ("Request" if node.kind == "request" else "Response")
     msg = Message(api, node.kind, name, snake(name), versions, flexible, node.unstable,
                   None, [], [s.name for s in node.common_structs])
     by_name = {}
@@ -344,6 +357,27 @@ def build_api(node, stem):
     if api.request.versions != api.response.versions:
         raise SchemaError(f"{node.path}: request and response versions differ")
     return api
+
+
+def build_data_type(node, stem):
+    data = DataType(node.name, stem)
+    data.message = build_message(data, node.message)
+    for f in data.message.root.fields + [f for s in data.message.structs for f in s.fields]:
+        if f.elem == "records":
+            raise SchemaError(f"{f.where}: a data type cannot hold records")
+    return data
+
+
+def build_data_types(nodes_with_stems, apis):
+    """The data types, sorted by name; their C++ names must not clash with any message's."""
+    datas = sorted((build_data_type(n, stem) for n, stem in nodes_with_stems), key=lambda d: d.name)
+    taken = {m.cpp: m.name for a in apis for m in (a.request, a.response)}
+    taken.update({f"{a.stem}_api": a.name for a in apis})
+    for d in datas:
+        if d.message.cpp in taken:
+            raise SchemaError(f"{d.stem}: data type {d.name} has the C++ name of {taken[d.message.cpp]}")
+        taken[d.message.cpp] = d.name
+    return datas
 
 
 def build_all(nodes_with_stems):

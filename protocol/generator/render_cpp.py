@@ -1,5 +1,5 @@
 """Stage 3: render C++ declarations and sources for the typed model: one
-header and one source per API, the umbrella header, the API key enum, the
+header and one source per API and per data type, the umbrella header, the API key enum, the
 table of all APIs, whole-frame encoders and the per-message setters.
 """
 
@@ -47,10 +47,16 @@ def render_message_decl(out, msg):
         out.dedent()
         out("};")
         out()
-    out(f"/// {msg.name}: API key {msg.api.key}, versions {msg.versions.text()}, "
-        f"flexible {msg.flexible.text()}.")
+    if msg.kind == "data":
+        out(f"/// {msg.name}: a data type (no API key), versions {msg.versions.text()}, "
+            f"flexible {msg.flexible.text()}.")
+    else:
+        out(f"/// {msg.name}: API key {msg.api.key}, versions {msg.versions.text()}, "
+            f"flexible {msg.flexible.text()}.")
     out(f"struct {msg.cpp} {{")
     out.indent()
+    if msg.kind == "data":
+        out("/// Not an API message: -1, so that message_ops tells it apart.")
     out(f"static constexpr std::int16_t api_key = {msg.api.key};")
     out(f"static constexpr bool is_request = {'true' if msg.kind == 'request' else 'false'};")
     out(f"static constexpr std::string_view name = \"{msg.name}\";")
@@ -76,7 +82,10 @@ def render_message_decl(out, msg):
     out("bool decode_from(kwire::reader& r, std::int16_t version);")
     out("/// Walks the fields present in `version` (all fields for -1) with their schema names.")
     out("void visit(kwire::field_visitor& v, std::int16_t version = -1) const;")
-    out("/// The type-erased operations on this message, as listed in all_apis().")
+    if msg.kind == "data":
+        out("/// The type-erased operations on this data type (not listed in all_apis()).")
+    else:
+        out("/// The type-erased operations on this message, as listed in all_apis().")
     out("static const kwire::message_ops& ops() noexcept;")
     out(f"bool operator==(const {msg.cpp}&) const = default;")
     out.dedent()
@@ -233,7 +242,74 @@ def render_frame_encoders(out, api):
     out()
 
 
-def render_umbrella(apis):
+def render_data_header(data):
+    msg = data.message
+    T = msg.cpp
+    out = Emitter()
+    out(HEADER_NOTE.format(src=f"protocol/schema/{data.stem}.kws").rstrip("\n"))
+    out("#pragma once")
+    out()
+    out("#include <span>")
+    out("#include <vector>")
+    out()
+    out("#include \"kwire/protocol/message.hpp\"")
+    out()
+    out("namespace kwire {")
+    out()
+    render_message_decl(out, msg)
+    out(f"/// Encodes `m` as clients carry it inside other messages: the int16 `version`,")
+    out(f"/// then the {msg.name} of that version. An unsupported version, or a value the")
+    out("/// version cannot carry, is an error naming the field.")
+    out(f"result<std::vector<std::uint8_t>> encode_{T}(const {T}& m, std::int16_t version);")
+    out()
+    out(f"/// Decodes an int16 version, then the {msg.name} of that version. As in Kafka,")
+    out(f"/// a version above {T}::max_version is read as max_version (newer versions")
+    out("/// only append fields) and bytes after the known fields are ignored. A negative")
+    out("/// version, or input that is truncated or malformed, is an error naming the field")
+    out("/// and byte offset (counted from the version prefix). The result owns its data.")
+    out(f"result<{T}> decode_{T}(std::span<const std::uint8_t> bytes);")
+    out()
+    out("}  // namespace kwire")
+    return out.text()
+
+
+def render_data_source(data):
+    msg = data.message
+    T = msg.cpp
+    out = Emitter()
+    out(HEADER_NOTE.format(src=f"protocol/schema/{data.stem}.kws").rstrip("\n"))
+    out(f"#include \"kwire/protocol/messages/{data.stem}.hpp\"")
+    out()
+    out("#include \"kwire/protocol/detail/message_support.hpp\"")
+    out("#include \"kwire/protocol/detail/versioned_data.hpp\"")
+    out()
+    out("namespace kwire {")
+    out("namespace {")
+    out()
+    ctx = Ctx(msg, msg.versions)
+    for st in msg.structs + [msg.root]:
+        struct_forward_declarations(out, st, ctx)
+    out()
+    render_message_impl(out, msg)
+    render_setters(out, msg)
+    out("}  // namespace")
+    out()
+    render_member_definitions(out, msg)
+    out(f"result<std::vector<std::uint8_t>> encode_{T}(const {T}& m, std::int16_t version) {{")
+    out(f"  return kwire::detail::encode_versioned_data({T}::ops(), &m, version);")
+    out("}")
+    out()
+    out(f"result<{T}> decode_{T}(std::span<const std::uint8_t> bytes) {{")
+    out(f"  {T} m;")
+    out(f"  if (auto e = kwire::detail::decode_versioned_data({T}::ops(), &m, bytes)) return std::move(*e);")
+    out("  return m;")
+    out("}")
+    out()
+    out("}  // namespace kwire")
+    return out.text()
+
+
+def render_umbrella(apis, datas=()):
     out = Emitter()
     out(HEADER_NOTE.format(src="protocol/schema/*.kws").rstrip("\n"))
     out("// Every message of every API. Include only the API headers you use to keep")
@@ -242,6 +318,11 @@ def render_umbrella(apis):
     out()
     for api in apis:
         out(f"#include \"kwire/protocol/messages/{api.stem}.hpp\"")
+    if datas:
+        out()
+        out("// Data types: no API key, carried inside other messages' bytes fields.")
+    for data in datas:
+        out(f"#include \"kwire/protocol/messages/{data.stem}.hpp\"")
     return out.text()
 
 

@@ -55,7 +55,13 @@ def emit_fill_value(out, f, e, ctx, null_ok, tagged):
         out("}")
 
 
-def render_random_fill(apis):
+def _messages(apis, datas):
+    """Every message of every API, then the data types."""
+    out = [m for api in apis for m in (api.request, api.response)]
+    return out + [d.message for d in datas]
+
+
+def render_random_fill(apis, datas=()):
     out = Emitter()
     out(HEADER_NOTE.format(src="protocol/schema/*.kws").rstrip("\n"))
     out("#include \"random_fill.hpp\"")
@@ -83,37 +89,35 @@ def render_random_fill(apis):
     out("  return id;")
     out("}")
     out()
-    for api in apis:
-        for msg in (api.request, api.response):
-            ctx = Ctx(msg, msg.versions)
-            for st in msg.structs + [msg.root]:
-                out(f"void fill_struct({ctx.qual(st)}& m, std::int16_t version, rng& g);")
+    for msg in _messages(apis, datas):
+        ctx = Ctx(msg, msg.versions)
+        for st in msg.structs + [msg.root]:
+            out(f"void fill_struct({ctx.qual(st)}& m, std::int16_t version, rng& g);")
     out()
-    for api in apis:
-        for msg in (api.request, api.response):
-            ctx = Ctx(msg, msg.versions)
-            for st in msg.structs + [msg.root]:
-                out(f"void fill_struct([[maybe_unused]] {ctx.qual(st)}& m, [[maybe_unused]] std::int16_t version, [[maybe_unused]] rng& g) {{")
-                out.indent()
-                if not st.fields:
-                    pass
-                for f in st.fields:
-                    g = ctx.guard(f.versions)
-                    cond = g
-                    if f.is_tagged:
-                        cond = f"({g}) && (g() & 1)" if g != "true" else "(g() & 1)"
-                    if cond == "false":
-                        continue
-                    if cond != "true":
-                        out(f"if ({cond}) {{")
-                        out.indent()
-                    emit_fill_value(out, f, "m." + f.cpp, ctx, null_guard(f, ctx), f.is_tagged)
-                    if cond != "true":
-                        out.dedent()
-                        out("}")
-                out.dedent()
-                out("}")
-                out()
+    for msg in _messages(apis, datas):
+        ctx = Ctx(msg, msg.versions)
+        for st in msg.structs + [msg.root]:
+            out(f"void fill_struct([[maybe_unused]] {ctx.qual(st)}& m, [[maybe_unused]] std::int16_t version, [[maybe_unused]] rng& g) {{")
+            out.indent()
+            if not st.fields:
+                pass
+            for f in st.fields:
+                g = ctx.guard(f.versions)
+                cond = g
+                if f.is_tagged:
+                    cond = f"({g}) && (g() & 1)" if g != "true" else "(g() & 1)"
+                if cond == "false":
+                    continue
+                if cond != "true":
+                    out(f"if ({cond}) {{")
+                    out.indent()
+                emit_fill_value(out, f, "m." + f.cpp, ctx, null_guard(f, ctx), f.is_tagged)
+                if cond != "true":
+                    out.dedent()
+                    out("}")
+            out.dedent()
+            out("}")
+            out()
     out("template <class T>")
     out("void fill_erased(void* m, std::int16_t version, rng& g) { fill_struct(*static_cast<T*>(m), version, g); }")
     out()
@@ -123,9 +127,8 @@ def render_random_fill(apis):
     out("  using fill_fn = void (*)(void*, std::int16_t, rng&);")
     out("  struct entry { const kwire::message_ops* ops; fill_fn fill; };")
     out("  static const entry table[] = {")
-    for api in apis:
-        for msg in (api.request, api.response):
-            out(f"      {{&{msg.cpp}::ops(), &fill_erased<{msg.cpp}>}},")
+    for msg in _messages(apis, datas):
+        out(f"      {{&{msg.cpp}::ops(), &fill_erased<{msg.cpp}>}},")
     out("  };")
     out("  for (const auto& e : table) {")
     out("    if (e.ops == &ops) {")

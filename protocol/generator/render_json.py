@@ -26,13 +26,13 @@ def field_json(f):
 
 
 def message_json(msg):
-    out = {
-        "apiKey": msg.api.key,
+    out = {"apiKey": msg.api.key} if msg.kind != "data" else {}  # a data type has no key
+    out.update({
         "type": msg.kind,
         "name": msg.name,
         "validVersions": msg.versions.text(),
         "flexibleVersions": msg.flexible.text(),
-    }
+    })
     if msg.unstable:
         out["latestVersionUnstable"] = True
     out["fields"] = [field_json(f) for f in msg.root.fields]
@@ -46,16 +46,17 @@ def message_json(msg):
     return out
 
 
-def render_schema_json(apis):
+def render_schema_json(apis, datas=()):
     items = []
     for api in apis:
         items.append(message_json(api.request))
         items.append(message_json(api.response))
+    items += [message_json(d.message) for d in datas]
     return json.dumps(items, indent=1)
 
 
-def render_schema_source(apis):
-    text = render_schema_json(apis)
+def render_schema_source(apis, datas=()):
+    text = render_schema_json(apis, datas)
     # Split into pieces below the 65536-character literal that C++ guarantees.
     pieces, step = [], 30000
     for i in range(0, len(text), step):
