@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "groups/groups.hpp"
 #include "kwire/mockbroker/cluster.hpp"
 #include "kwire/protocol/header.hpp"
 #include "parking.hpp"
@@ -108,6 +109,8 @@ struct cluster_state {
   parking_lot parked;
   /// Fetches waiting for data, oldest first.
   std::vector<waiting_fetch> waiting_fetches;
+  /// Classic consumer groups and their committed offsets (groups/groups.hpp).
+  group_coordinator groups;
 
   broker_state* find_broker(std::int32_t id);
   const broker_state* find_broker(std::int32_t id) const;
@@ -131,8 +134,7 @@ struct cluster_state {
 /// Answers the waiting fetches that ask for this partition and now have
 /// enough data, or an error (after an append, a leader move, a deletion).
 /// In apis/fetch.cc.
-void wake_fetches(cluster_state& s, std::string_view topic, std::int32_t partition,
-                  time_point now);
+void wake_fetches(cluster_state& s, std::string_view topic, std::int32_t partition, time_point now);
 /// Answers the waiting fetches whose MaxWaitMs has passed by `now`.
 void expire_fetches(cluster_state& s, time_point now);
 /// The earliest MaxWaitMs deadline of the waiting fetches.
