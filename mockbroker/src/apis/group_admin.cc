@@ -24,6 +24,7 @@ constexpr std::int32_t group_operations = (1 << 3) | (1 << 6) | (1 << 8);
 // ---- ListGroups -----------------------------------------------------------------
 
 any_message serve_list(cluster_state& s, const decoded_request& request, request_context& ctx) {
+  s.groups.saw(ctx.now);
   const auto& req = *request.body.as<list_groups_request>();
   // Filters compare without case, as Kafka 4.0 does.
   std::set<std::string> states, types;
@@ -48,8 +49,8 @@ any_message serve_list(cluster_state& s, const decoded_request& request, request
 
 // ---- DescribeGroups -------------------------------------------------------------
 
-any_message serve_describe(cluster_state& s, const decoded_request& request,
-                           request_context& ctx) {
+any_message serve_describe(cluster_state& s, const decoded_request& request, request_context& ctx) {
+  s.groups.saw(ctx.now);
   const auto& req = *request.body.as<describe_groups_request>();
   describe_groups_response r;
   for (const auto& id : req.groups) {
@@ -80,7 +81,8 @@ any_message serve_describe(cluster_state& s, const decoded_request& request,
       dm.client_id = m.client_id;
       dm.client_host = m.client_host;
       if (stable) {
-        if (const member_protocol* p = m.protocol(*g->protocol_name)) dm.member_metadata = p->metadata;
+        if (const member_protocol* p = m.protocol(*g->protocol_name))
+          dm.member_metadata = p->metadata;
         dm.member_assignment = m.assignment;
       }
       dg.members.push_back(std::move(dm));
@@ -121,6 +123,7 @@ std::vector<std::string> distinct(const std::vector<std::string>& ids) {
 
 any_message serve_delete_groups(cluster_state& s, const decoded_request& request,
                                 request_context& ctx) {
+  s.groups.saw(ctx.now);
   const auto& req = *request.body.as<delete_groups_request>();
   delete_groups_response r;
   for (const auto& id : distinct(req.groups_names)) {

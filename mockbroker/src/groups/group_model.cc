@@ -56,7 +56,8 @@ bool group_state::all_members_joined() const {
   return awaiting_join_count() == members.size() && pending_members.empty();
 }
 
-bool group_state::supports(std::string_view type, const std::vector<member_protocol>& protocols) const {
+bool group_state::supports(std::string_view type,
+                           const std::vector<member_protocol>& protocols) const {
   if (state == group_phase::empty) return !type.empty() && !protocols.empty();
   if (!protocol_type || *protocol_type != type) return false;
   // Some protocol of the joining member that every current member supports.
@@ -128,9 +129,9 @@ std::optional<std::vector<std::string>> subscription_topics(const std::vector<st
   if (!need(2)) return std::nullopt;
   if (static_cast<std::int16_t>(u16()) < 0) return std::nullopt;
   if (!need(4)) return std::nullopt;
-  const std::int32_t count = static_cast<std::int32_t>(
-      (std::uint32_t(b[at]) << 24) | (std::uint32_t(b[at + 1]) << 16) |
-      (std::uint32_t(b[at + 2]) << 8) | std::uint32_t(b[at + 3]));
+  const std::int32_t count =
+      static_cast<std::int32_t>((std::uint32_t(b[at]) << 24) | (std::uint32_t(b[at + 1]) << 16) |
+                                (std::uint32_t(b[at + 2]) << 8) | std::uint32_t(b[at + 3]));
   at += 4;
   if (count < 0 || static_cast<std::size_t>(count) > (b.size() - at) / 2) return std::nullopt;
   std::vector<std::string> out;

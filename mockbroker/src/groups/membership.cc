@@ -62,8 +62,7 @@ any_message sync_response(std::int16_t error, const group_state* g,
 }
 
 /// Every member with its metadata of the chosen protocol (the leader's JoinGroup answer).
-std::vector<join_group_response::join_group_response_member> member_metadata(
-    const group_state& g) {
+std::vector<join_group_response::join_group_response_member> member_metadata(const group_state& g) {
   std::vector<join_group_response::join_group_response_member> out;
   for (const auto& m : g.members) {
     join_group_response::join_group_response_member jm;
@@ -129,6 +128,10 @@ std::string new_member_id(cluster_state& s, const std::string& client_id) {
   return client_id + "-" + buf;
 }
 
+void complete_join(cluster_state& s, group_state& g, time_point now);
+
+/// Kafka's prepareRebalance: PreparingRebalance, and the join's wait
+/// (DelayedJoin, or InitialDelayedJoin for an Empty group), tried at once.
 void prepare_rebalance(cluster_state& s, group_state& g, time_point now) {
   // Members waiting for the leader's assignment rejoin instead.
   if (g.state == group_phase::completing_rebalance)
@@ -150,6 +153,9 @@ void prepare_rebalance(cluster_state& s, group_state& g, time_point now) {
     g.join_deadline = now + duration(g.rebalance_timeout_ms);
   }
   g.state = group_phase::preparing_rebalance;
+  // A DelayedJoin completes at once when everybody is in already (the last
+  // member left, or the only one rejoined); an InitialDelayedJoin never does.
+  if (!g.initial_delay && g.all_members_joined()) complete_join(s, g, now);
 }
 
 void maybe_prepare_rebalance(cluster_state& s, group_state& g, time_point now) {
@@ -236,8 +242,7 @@ any_message add_member_and_rebalance(cluster_state& s, group_state& g, const joi
 }
 
 /// Kafka's updateMember: new protocols and timeouts, and the JoinGroup parked.
-void update_member(cluster_state& s, group_member& m, const join_call& call,
-                   request_context& ctx) {
+void update_member(cluster_state& s, group_member& m, const join_call& call, request_context& ctx) {
   m.protocols = call.protocols;
   m.rebalance_timeout_ms = call.rebalance_timeout_ms;
   m.session_timeout_ms = call.session_timeout_ms;

@@ -61,8 +61,8 @@ void commit_offsets(cluster_state& s, std::string_view group, std::int32_t gener
       m->session_deadline = now + duration(m->session_timeout_ms);
     for (auto& p : partitions) {
       if (p.error != 0) continue;
-      if (p.metadata && p.metadata->size() > static_cast<std::size_t>(std::max(
-                                                 s.config.offset_metadata_max_bytes, 0))) {
+      if (p.metadata && p.metadata->size() > static_cast<std::size_t>(
+                                                 std::max(s.config.offset_metadata_max_bytes, 0))) {
         p.error = error_code(kafka_error::offset_metadata_too_large);
         continue;
       }

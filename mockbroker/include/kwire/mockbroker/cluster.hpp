@@ -490,6 +490,8 @@ class cluster {
   std::pair<std::int64_t, std::int16_t> allocate_producer_id();
 
   // -- groups (classic consumer groups) --
+  // The actions happen at the latest time the cluster was given (handle()
+  // or poll()); answers they ready for parked requests come from poll().
   /// Every group with its state, by id.
   std::vector<group_listing> groups() const;
   /// One group, or nullopt when there is none.
@@ -497,23 +499,22 @@ class cluster {
   /// Removes a member (or a member id handed out with MEMBER_ID_REQUIRED)
   /// as if its session had expired now: its parked JoinGroup gets
   /// UNKNOWN_MEMBER_ID and the group rebalances. False for an unknown group or member.
-  bool expire_member(std::string_view group_id, std::string_view member_id, time_point now);
+  bool expire_member(std::string_view group_id, std::string_view member_id);
   /// Starts a rebalance of a Stable or CompletingRebalance group, as a
   /// member's new subscription would: heartbeats get REBALANCE_IN_PROGRESS
   /// and members must rejoin. False if the group has no members or already rebalances.
-  bool rebalance_group(std::string_view group_id, time_point now);
+  bool rebalance_group(std::string_view group_id);
   /// Makes `broker_id` the group's coordinator (FindCoordinator says so,
   /// other brokers answer NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE while
   /// it is down). Parked JoinGroup and SyncGroup requests get NOT_COORDINATOR,
   /// as when Kafka unloads a group; members and offsets stay. False for an unknown broker.
-  bool move_group_coordinator(std::string_view group_id, std::int32_t broker_id, time_point now);
+  bool move_group_coordinator(std::string_view group_id, std::int32_t broker_id);
   /// Sets a committed offset as OffsetCommit would (creating an Empty group
   /// if needed). UNKNOWN_TOPIC_OR_PARTITION for an unknown partition,
   /// OFFSET_METADATA_TOO_LARGE above offset_metadata_max_bytes, else none.
   kafka_error set_committed_offset(std::string_view group_id, std::string_view topic,
                                    std::int32_t partition, std::int64_t offset,
-                                   std::string_view metadata = {}, std::int32_t leader_epoch = -1,
-                                   time_point now = {});
+                                   std::string_view metadata = {}, std::int32_t leader_epoch = -1);
 
   // -- faults --
   /// Adds a rule after the others (rules are evaluated in this order).
