@@ -14,7 +14,8 @@ using namespace kwire::mockbroker::testing;
 namespace {
 
 /// The keys the mock serves, as the README lists them.
-const std::vector<std::int16_t> served_keys = {0, 1, 2, 3, 10, 18, 19, 20, 22, 60};
+const std::vector<std::int16_t> served_keys = {0,  1,  2,  3,  8,  9,  10, 11, 12, 13,
+                                               14, 15, 16, 18, 19, 20, 22, 42, 47, 60};
 
 std::int16_t advertised_max(const api_info& api) {
   return api.latest_version_unstable && api.max_version > api.min_version
@@ -58,10 +59,10 @@ TEST_CASE("ApiVersions with advertise_all_apis lists every API of the codec, at 
       CHECK(r.api_keys[i].max_version == advertised_max(api));
     }
   }
-  // Advertised is not served: Heartbeat still closes the connection.
-  auto closed = h.send(1, heartbeat_request{}, 4);
+  // Advertised is not served: DescribeAcls still closes the connection.
+  auto closed = h.send(1, describe_acls_request{}, 3);
   CHECK(closed.close_before_response);
-  CHECK(closed.close_reason == "Heartbeat (API key 12) is not served by the mock cluster");
+  CHECK(closed.close_reason == "DescribeAcls (API key 29) is not served by the mock cluster");
 }
 
 TEST_CASE("ApiVersions of an unknown version gets UNSUPPORTED_VERSION in a v0 response") {
@@ -451,13 +452,13 @@ TEST_CASE(
   fault_rule any;
   any.action = fault_action::error(kafka_error::unknown_server_error);
   const auto id = h.c.add_fault(any);
-  for (auto result : {h.send(1, heartbeat_request{}, 4), h.send(1, offset_commit_request{}, 8)}) {
+  for (auto result : {h.send(1, describe_acls_request{}, 3), h.send(1, end_txn_request{}, 3)}) {
     CHECK(result.close_before_response);
     CHECK_FALSE(result.response);
     CHECK(result.faults.empty());
   }
   CHECK(h.c.request_log().back().close_reason ==
-        "OffsetCommit (API key 8) is not served by the mock cluster");
+        "EndTxn (API key 26) is not served by the mock cluster");
   CHECK(h.c.faults().at(0).matched == 0);
   CHECK(h.c.fired(id) == 0);
 }
