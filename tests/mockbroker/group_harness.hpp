@@ -164,9 +164,8 @@ inline joined_member join_alone(harness& h, const std::string& group,
   auto first = h.call<join_group_response>(
       broker, join_request(group, "", {{"range", subscription(topics)}}), 5);
   REQUIRE(first.error_code == ec(kafka_error::member_id_required));
-  auto join = send_request(h, broker,
-                           join_request(group, first.member_id, {{"range", subscription(topics)}}),
-                           5);
+  auto join = send_request(
+      h, broker, join_request(group, first.member_id, {{"range", subscription(topics)}}), 5);
   auto j = answered<join_group_response>(join);
   REQUIRE(j.error_code == 0);
   auto s = h.call<sync_group_response>(

@@ -14,7 +14,8 @@ cluster_config delayed(std::int32_t delay_ms) {
   return c;
 }
 
-TEST_CASE("JoinGroup v4+ hands out a member id first; a lone member's rebalance completes at once") {
+TEST_CASE(
+    "JoinGroup v4+ hands out a member id first; a lone member's rebalance completes at once") {
   for (std::int16_t v = 4; v <= join_group_request::max_version; ++v) {
     INFO("JoinGroup v" << v);
     harness h;
@@ -406,8 +407,7 @@ TEST_CASE("LeaveGroup: v0-v2 one member, v3+ a batch with per-member errors") {
     r.group_id = "g";
     if (v < 3) {
       r.member_id = "stranger";
-      CHECK(h.call<leave_group_response>(b, r, v).error_code ==
-            ec(kafka_error::unknown_member_id));
+      CHECK(h.call<leave_group_response>(b, r, v).error_code == ec(kafka_error::unknown_member_id));
       r.member_id = m.member_id;
       CHECK(h.call<leave_group_response>(b, r, v).error_code == 0);
     } else {
@@ -487,8 +487,9 @@ TEST_CASE("Static members: no member id round, a rejoin takes a new id and fence
     CHECK(info->members[0].group_instance_id == std::optional<std::string>("inst-1"));
     CHECK(info->members[0].assignment == bytes("a"));
     // The old id is fenced when it names the instance, unknown otherwise.
-    CHECK(h.call<heartbeat_response>(b, heartbeat_of("g", 1, j.member_id, "inst-1"), 3)
-              .error_code == ec(kafka_error::fenced_instance_id));
+    CHECK(
+        h.call<heartbeat_response>(b, heartbeat_of("g", 1, j.member_id, "inst-1"), 3).error_code ==
+        ec(kafka_error::fenced_instance_id));
     CHECK(h.call<heartbeat_response>(b, heartbeat_of("g", 1, j.member_id), 3).error_code ==
           ec(kafka_error::unknown_member_id));
     CHECK(h.call<join_group_response>(b, join_request("g", j.member_id, {}, "inst-1"), v)
@@ -573,8 +574,7 @@ TEST_CASE("Cluster actions: expire_member, rebalance_group") {
   auto rc2 = send_request(h, b, join_request("g", jc.member_id), 3, 2);
   if (rc2.parked()) {
     CHECK(h.c.expire_member("g", jc.member_id));
-    CHECK(poll(h).get<join_group_response>(rc2).error_code ==
-          ec(kafka_error::unknown_member_id));
+    CHECK(poll(h).get<join_group_response>(rc2).error_code == ec(kafka_error::unknown_member_id));
   }
 }
 

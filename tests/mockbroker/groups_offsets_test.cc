@@ -8,11 +8,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-offset_commit_request commit_of(const std::string& group, std::int32_t generation,
-                                const std::string& member,
-                                std::vector<std::tuple<std::string, std::int32_t, std::int64_t,
-                                                       std::optional<std::string>>>
-                                    parts) {
+offset_commit_request commit_of(
+    const std::string& group, std::int32_t generation, const std::string& member,
+    std::vector<std::tuple<std::string, std::int32_t, std::int64_t, std::optional<std::string>>>
+        parts) {
   offset_commit_request r;
   r.group_id = group;
   r.generation_id_or_member_epoch = generation;
@@ -42,11 +41,10 @@ std::vector<std::int16_t> codes(const offset_commit_response& r) {
   return out;
 }
 
-offset_fetch_request fetch_of(const std::string& group,
-                              std::optional<std::vector<std::pair<std::string,
-                                                                  std::vector<std::int32_t>>>>
-                                  topics,
-                              std::int16_t version) {
+offset_fetch_request fetch_of(
+    const std::string& group,
+    std::optional<std::vector<std::pair<std::string, std::vector<std::int32_t>>>> topics,
+    std::int16_t version) {
   offset_fetch_request r;
   if (version >= 8) {
     offset_fetch_request::offset_fetch_request_group g;
@@ -131,14 +129,13 @@ TEST_CASE("OffsetCommit: unknown partitions, metadata too large, the rest stored
   harness h;
   REQUIRE(h.c.create_topic("t", {.partitions = 2}) == kafka_error::none);
   const std::int32_t b = coordinator_of(h, "g");
-  auto r = h.call<offset_commit_response>(
-      b,
-      commit_of("g", -1, "",
-                {{"t", 0, 1, std::string(4096, 'm')},
-                 {"t", 1, 2, std::string(4097, 'm')},
-                 {"t", 2, 3, ""},
-                 {"nope", 0, 4, ""}}),
-      8);
+  auto r = h.call<offset_commit_response>(b,
+                                          commit_of("g", -1, "",
+                                                    {{"t", 0, 1, std::string(4096, 'm')},
+                                                     {"t", 1, 2, std::string(4097, 'm')},
+                                                     {"t", 2, 3, ""},
+                                                     {"nope", 0, 4, ""}}),
+                                          8);
   CHECK(codes(r) == std::vector<std::int16_t>{0, ec(kafka_error::offset_metadata_too_large),
                                               ec(kafka_error::unknown_topic_or_partition),
                                               ec(kafka_error::unknown_topic_or_partition)});
@@ -148,8 +145,8 @@ TEST_CASE("OffsetCommit: unknown partitions, metadata too large, the rest stored
   CHECK(info->offsets[0].metadata.size() == 4096);
 
   // Nothing storable: no group is created.
-  auto none = h.call<offset_commit_response>(
-      coordinator_of(h, "g2"), commit_of("g2", -1, "", {{"nope", 0, 1, ""}}), 8);
+  auto none = h.call<offset_commit_response>(coordinator_of(h, "g2"),
+                                             commit_of("g2", -1, "", {{"nope", 0, 1, ""}}), 8);
   CHECK(codes(none) == std::vector<std::int16_t>{ec(kafka_error::unknown_topic_or_partition)});
   CHECK_FALSE(h.c.group("g2").has_value());
 
@@ -158,8 +155,8 @@ TEST_CASE("OffsetCommit: unknown partitions, metadata too large, the rest stored
   cfg.offset_metadata_max_bytes = 3;
   harness small(cfg);
   REQUIRE(small.c.create_topic("t") == kafka_error::none);
-  auto s = small.call<offset_commit_response>(
-      coordinator_of(small, "g"), commit_of("g", -1, "", {{"t", 0, 1, "abcd"}}), 2);
+  auto s = small.call<offset_commit_response>(coordinator_of(small, "g"),
+                                              commit_of("g", -1, "", {{"t", 0, 1, "abcd"}}), 2);
   CHECK(codes(s) == std::vector<std::int16_t>{ec(kafka_error::offset_metadata_too_large)});
   CHECK_FALSE(small.c.group("g").has_value());
 }
@@ -170,9 +167,8 @@ TEST_CASE("OffsetCommit checks the group: generation, member, state, coordinator
   const std::int32_t b = coordinator_of(h, "g");
   auto one = [&](std::int32_t generation, const std::string& member, std::int32_t broker = 0,
                  std::int16_t v = 8) {
-    auto r = h.call<offset_commit_response>(broker ? broker : b,
-                                            commit_of("g", generation, member, {{"t", 0, 5, ""}}),
-                                            v);
+    auto r = h.call<offset_commit_response>(
+        broker ? broker : b, commit_of("g", generation, member, {{"t", 0, 5, ""}}), v);
     return codes(r).at(0);
   };
   // A generation for a group that does not exist: ILLEGAL_GENERATION.
@@ -251,7 +247,8 @@ TEST_CASE("OffsetFetch: every committed partition, unknown groups, many groups, 
             std::vector<fetched>{{"b", 0, 9, -1, "x", 0}});
     }
     // The wrong broker: NOT_COORDINATOR at the top (v2-v7) or per group (v8+).
-    auto wrong = h.call<offset_fetch_response>(other_broker(h, "g"), fetch_of("g", {{{"a", {1}}}}, v), v);
+    auto wrong =
+        h.call<offset_fetch_response>(other_broker(h, "g"), fetch_of("g", {{{"a", {1}}}}, v), v);
     if (v >= 8) {
       REQUIRE(wrong.groups.size() == 1);
       CHECK(wrong.groups[0].error_code == ec(kafka_error::not_coordinator));
@@ -290,7 +287,8 @@ TEST_CASE("OffsetFetch: every committed partition, unknown groups, many groups, 
     CHECK(r.groups[2].error_code == ec(kafka_error::not_coordinator));
 }
 
-TEST_CASE("OffsetDelete: Empty groups lose offsets; subscribed topics of live consumer groups stay") {
+TEST_CASE(
+    "OffsetDelete: Empty groups lose offsets; subscribed topics of live consumer groups stay") {
   harness h;
   REQUIRE(h.c.create_topic("t", {.partitions = 2}) == kafka_error::none);
   REQUIRE(h.c.create_topic("other") == kafka_error::none);
@@ -319,8 +317,7 @@ TEST_CASE("OffsetDelete: Empty groups lose offsets; subscribed topics of live co
   };
   CHECK(del("missing", {{"t", 0}}).error_code == ec(kafka_error::group_id_not_found));
   CHECK(del("", {{"t", 0}}, b).error_code == ec(kafka_error::invalid_group_id));
-  CHECK(del("g", {{"t", 0}}, other_broker(h, "g")).error_code ==
-        ec(kafka_error::not_coordinator));
+  CHECK(del("g", {{"t", 0}}, other_broker(h, "g")).error_code == ec(kafka_error::not_coordinator));
 
   REQUIRE(h.c.set_committed_offset("g", "t", 0, 1) == kafka_error::none);
   REQUIRE(h.c.set_committed_offset("g", "t", 1, 2) == kafka_error::none);
@@ -346,7 +343,8 @@ TEST_CASE("OffsetDelete: Empty groups lose offsets; subscribed topics of live co
 
   // A live group of another protocol type: NON_EMPTY_GROUP.
   const std::int32_t bc = coordinator_of(h, "c");
-  auto first = h.call<join_group_response>(bc, join_request("c", "", {}, {}, 10000, 60000, "connect"), 3);
+  auto first =
+      h.call<join_group_response>(bc, join_request("c", "", {}, {}, 10000, 60000, "connect"), 3);
   REQUIRE(first.error_code == 0);
   auto nc = del("c", {{"t", 0}});
   CHECK(nc.error_code == ec(kafka_error::non_empty_group));
