@@ -136,7 +136,8 @@ TEST_CASE("DeleteGroups: Empty groups go with their offsets; live ones stay") {
   join_alone(h, "live");
   for (std::int16_t v = 0; v <= delete_groups_request::max_version; ++v) {
     INFO("DeleteGroups v" << v);
-    if (!h.c.group("empty")) REQUIRE(h.c.set_committed_offset("empty", "t", 0, 5) == kafka_error::none);
+    if (!h.c.group("empty"))
+      REQUIRE(h.c.set_committed_offset("empty", "t", 0, 5) == kafka_error::none);
     delete_groups_request req;
     req.groups_names = {"empty", "live", "missing", "empty"};
     auto r = h.call<delete_groups_response>(b, req, v);
