@@ -1,6 +1,7 @@
 // The group coordinator's admin APIs: ListGroups, DescribeGroups and
 // DeleteGroups at every version, and the groups() / group() reads.
 #include "group_harness.hpp"
+#include "kwire/mockbroker/fault_json.hpp"
 
 namespace kwire::mockbroker::testing {
 namespace {
@@ -178,6 +179,17 @@ TEST_CASE("A fault rule naming a group answers DescribeGroups and DeleteGroups p
   del.groups_names = {"x"};
   auto untouched = h.call<delete_groups_response>(coordinator_of(h, "x"), del, 2);
   CHECK(untouched.results.at(0).error_code == ec(kafka_error::group_id_not_found));
+}
+
+TEST_CASE("Fault rules in JSON name a group with \"group\"") {
+  auto parsed =
+      parse_fault_rules(R"({"api":"JoinGroup","group":"orders","error":"NOT_COORDINATOR"})");
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed.rules.size() == 1);
+  CHECK(parsed.rules[0].match.group == std::optional<std::string>("orders"));
+  CHECK(parsed.rules[0].match.api_key == join_group_request::api_key);
+  CHECK(fault_rule_to_json(parsed.rules[0]).find(R"("group":"orders")") != std::string::npos);
+  CHECK_FALSE(parse_fault_rules(R"({"group":7,"error":"NOT_COORDINATOR"})").ok());
 }
 
 }  // namespace
