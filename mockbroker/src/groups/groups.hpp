@@ -256,6 +256,9 @@ bool force_rebalance(cluster_state& s, std::string_view group, time_point now);
 /// The coordinator moved: parked JoinGroup and SyncGroup requests get
 /// NOT_COORDINATOR, as Kafka's onGroupUnloaded answers them.
 void unload_group(cluster_state& s, group_state& g, time_point now);
+/// A broker is about to go down: the groups it coordinates are unloaded
+/// (unload_group). To be called before the broker is marked down.
+void unload_groups_of(cluster_state& s, std::int32_t broker_id, time_point now);
 
 // ---- group_timers.cc ----------------------------------------------------------
 

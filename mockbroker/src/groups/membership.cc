@@ -615,4 +615,11 @@ void unload_group(cluster_state& s, group_state& g, time_point now) {
   }
 }
 
+void unload_groups_of(cluster_state& s, std::int32_t broker_id, time_point now) {
+  for (auto& [id, g] : s.groups.groups) {
+    const coordinator_choice c = group_coordinator_for(s, id);
+    if (c.broker && c.broker->id == broker_id) unload_group(s, g, now);
+  }
+}
+
 }  // namespace kwire::mockbroker::detail
