@@ -634,6 +634,76 @@ TEST_CASE("A fault rule can name a group") {
   CHECK(lr.members[0].error_code == ec(kafka_error::not_coordinator));
 }
 
+TEST_CASE("Rejoining with the same metadata: the current generation, without a rebalance") {
+  harness h(delayed(10));
+  const std::int32_t b = coordinator_of(h, "g");
+  auto a = send_request(h, b, join_request("g", ""), 3, 1);
+  auto c = send_request(h, b, join_request("g", ""), 3, 2);
+  h.now += 20ms;
+  auto p = poll(h);
+  auto ja = p.get<join_group_response>(a);
+  auto jc = p.get<join_group_response>(c);
+  // CompletingRebalance: a member that missed its answer asks again.
+  auto again = h.call<join_group_response>(b, join_request("g", jc.member_id), 3, 2);
+  CHECK(again.error_code == 0);
+  CHECK(again.generation_id == 1);
+  CHECK(again.leader == ja.member_id);
+  CHECK(again.members.empty());
+  auto leader_again = h.call<join_group_response>(b, join_request("g", ja.member_id), 3, 1);
+  CHECK(leader_again.members.size() == 2);  // the leader gets the members again
+  CHECK(h.c.group("g")->state == "CompletingRebalance");
+  REQUIRE(h.call<sync_group_response>(b, sync_request("g", 1, ja.member_id), 3, 1).error_code == 0);
+  REQUIRE(h.call<sync_group_response>(b, sync_request("g", 1, jc.member_id), 3, 2).error_code == 0);
+  // Stable: a follower with the same metadata stays in generation 1.
+  auto follower = h.call<join_group_response>(b, join_request("g", jc.member_id), 3, 2);
+  CHECK(follower.generation_id == 1);
+  CHECK(h.c.group("g")->state == "Stable");
+  // New metadata: a rebalance, the follower's JoinGroup waits for the leader's.
+  auto changed = send_request(
+      h, b, join_request("g", jc.member_id, {{"range", subscription({"t", "u"})}}), 3, 2);
+  CHECK(changed.parked());
+  CHECK(h.c.group("g")->state == "PreparingRebalance");
+  auto rl = send_request(h, b, join_request("g", ja.member_id), 3, 1);
+  REQUIRE_FALSE(rl.parked());  // the last one in completes the join for all
+  auto p2 = poll(h);
+  CHECK(answered<join_group_response>(rl).generation_id == 2);
+  CHECK(p2.get<join_group_response>(changed).generation_id == 2);
+  // CompletingRebalance with new metadata: another rebalance; the waiting
+  // follower's SyncGroup is told so.
+  auto sc = send_request(h, b, sync_request("g", 2, jc.member_id), 3, 2);
+  CHECK(sc.parked());
+  auto rl2 =
+      send_request(h, b, join_request("g", ja.member_id, {{"range", subscription({"v"})}}), 3, 1);
+  CHECK(rl2.parked());
+  CHECK(poll(h).get<sync_group_response>(sc).error_code == ec(kafka_error::rebalance_in_progress));
+  CHECK(h.c.group("g")->state == "PreparingRebalance");
+}
+
+TEST_CASE("OffsetCommit and LeaveGroup of a static member check its instance id") {
+  harness h;
+  REQUIRE(h.c.create_topic("t") == kafka_error::none);
+  const std::int32_t b = coordinator_of(h, "g");
+  auto j = h.call<join_group_response>(b, join_request("g", "", {}, "inst"), 7);
+  REQUIRE(j.error_code == 0);
+  offset_commit_request c;
+  c.group_id = "g";
+  c.generation_id_or_member_epoch = 1;
+  c.member_id = "other-id";
+  c.group_instance_id = "inst";
+  c.topics.push_back({"t", {{0, 5, -1, -1, std::string(""), {}}}, {}});
+  CHECK(h.call<offset_commit_response>(b, c, 7).topics.at(0).partitions.at(0).error_code ==
+        ec(kafka_error::fenced_instance_id));
+  c.member_id = j.member_id;
+  CHECK(h.call<offset_commit_response>(b, c, 7).topics.at(0).partitions.at(0).error_code ==
+        ec(kafka_error::rebalance_in_progress));  // CompletingRebalance
+  leave_group_request l;
+  l.group_id = "g";
+  l.members.push_back({"other-id", std::string("inst"), std::nullopt, {}});
+  auto r = h.call<leave_group_response>(b, l, 3);
+  CHECK(r.members.at(0).error_code == ec(kafka_error::fenced_instance_id));
+  CHECK(h.c.group("g")->members.size() == 1);
+}
+
 TEST_CASE("A connection that closes while its JoinGroup waits gets nothing; the group goes on") {
   harness h(delayed(100));
   const std::int32_t b = coordinator_of(h, "g");
