@@ -96,6 +96,10 @@ kafka_error cluster::set_committed_offset(std::string_view group_id, std::string
     return kafka_error::unknown_topic_or_partition;
   if (metadata.size() > static_cast<std::size_t>(std::max(s.config.offset_metadata_max_bytes, 0)))
     return kafka_error::offset_metadata_too_large;
+  if (61 + 10 + 2 + 2 + group_id.size() + 2 + topic.size() + 4 + 2 + 8 + 4 + 2 + metadata.size() +
+          8 >
+      static_cast<std::size_t>(std::max(s.config.offsets_topic_max_message_bytes, 0)))
+    return kafka_error::invalid_commit_offset_size;
   committed_offset& c = g->offsets[std::string(topic)][partition];
   c.offset = offset;
   c.leader_epoch = leader_epoch;

@@ -133,7 +133,7 @@ inline std::int32_t coordinator_of(harness& h, const std::string& group) {
   find_coordinator_request req;
   req.key = group;
   req.key_type = 0;
-  auto r = h.call<find_coordinator_response>(1, req, 2);
+  auto r = h.call<find_coordinator_response>(1, req, 3);  // flexible: any key length
   REQUIRE(r.error_code == 0);
   return r.node_id;
 }

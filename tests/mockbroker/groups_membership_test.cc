@@ -704,6 +704,38 @@ TEST_CASE("OffsetCommit and LeaveGroup of a static member check its instance id"
   CHECK(h.c.group("g")->members.size() == 1);
 }
 
+TEST_CASE("A megabyte group id: joins, but its metadata does not fit __consumer_offsets") {
+  harness h;
+  REQUIRE(h.c.create_topic("t") == kafka_error::none);
+  // Only flexible versions carry strings this long (varint lengths).
+  const std::string big(1 << 20, 'g');
+  const std::int32_t b = coordinator_of(h, big);
+  auto m = join_alone(h, "small");
+  auto first = h.call<join_group_response>(b, join_request(big, ""), 9);
+  REQUIRE(first.error_code == ec(kafka_error::member_id_required));
+  auto j = h.call<join_group_response>(b, join_request(big, first.member_id), 9);
+  REQUIRE(j.error_code == 0);
+  // Kafka fails to store the group at the leader's SyncGroup, and rebalances.
+  auto s = h.call<sync_group_response>(
+      b, sync_request(big, 1, j.member_id, {{j.member_id, bytes("a")}}), 5);
+  CHECK(s.error_code == ec(kafka_error::unknown_server_error));
+  CHECK(s.assignment.empty());
+  CHECK(h.c.group(big)->state == "PreparingRebalance");
+  CHECK(h.c.group(big)->members.at(0).assignment.empty());
+  // Its offsets do not fit either; nothing is stored.
+  offset_commit_request c;
+  c.group_id = std::string(1 << 20, 'o');
+  c.topics.push_back({"t", {{0, 5, -1, -1, std::string(""), {}}}, {}});
+  auto r = h.call<offset_commit_response>(coordinator_of(h, c.group_id), c, 8);
+  CHECK(r.topics.at(0).partitions.at(0).error_code == ec(kafka_error::invalid_commit_offset_size));
+  CHECK_FALSE(h.c.group(c.group_id).has_value());
+  // Other groups are untouched.
+  CHECK(h.c.group("small")->state == "Stable");
+  CHECK(h.call<heartbeat_response>(coordinator_of(h, "small"),
+                                   heartbeat_of("small", 1, m.member_id), 3)
+            .error_code == 0);
+}
+
 TEST_CASE("A connection that closes while its JoinGroup waits gets nothing; the group goes on") {
   harness h(delayed(100));
   const std::int32_t b = coordinator_of(h, "g");

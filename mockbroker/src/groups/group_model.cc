@@ -168,6 +168,24 @@ bool group_state::subscribed_to(std::string_view topic) const {
   return protocol_type && *protocol_type == "consumer";
 }
 
+std::size_t group_record_bytes(const group_state& g) {
+  // A v2 record batch (61 bytes) of one record (about 10 bytes of framing),
+  // key: version, group id; value (GroupMetadataValue v3): protocol type,
+  // generation, protocol, leader, timestamp, and per member its id,
+  // instance id, client id, host, timeouts, subscription and assignment.
+  auto str = [](std::size_t n) { return 2 + n; };
+  std::size_t n = 61 + 10 + 2 + str(g.id.size());
+  n += 2 + str(g.protocol_type.value_or("").size()) + 4 + str(g.protocol_name.value_or("").size()) +
+       str(g.leader.value_or("").size()) + 8 + 4;
+  for (const auto& m : g.members) {
+    const member_protocol* p = g.protocol_name ? m.protocol(*g.protocol_name) : nullptr;
+    n += str(m.member_id.size()) + str(m.instance_id.value_or("").size()) +
+         str(m.client_id.size()) + str(m.client_host.size()) + 4 + 4 + 4 +
+         (p ? p->metadata.size() : 0) + 4 + m.assignment.size();
+  }
+  return n;
+}
+
 group_state* group_coordinator::find(std::string_view id) {
   auto it = groups.find(id);
   return it == groups.end() ? nullptr : &it->second;

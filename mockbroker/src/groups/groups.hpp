@@ -164,6 +164,11 @@ struct group_coordinator {
   const group_state* find(std::string_view id) const;
 };
 
+/// The size of the record batch Kafka would write to __consumer_offsets
+/// for the group's metadata (GroupMetadataManager.storeGroup), as the
+/// assignment `assignment` of each member would make it.
+std::size_t group_record_bytes(const group_state& g);
+
 /// Kafka's fixed timeout of a new member's JoinGroup (5 minutes).
 inline constexpr std::int64_t new_member_join_timeout_ms = 300000;
 /// Kafka's coordinator answer to a member of no group (JoinGroupRequest.UNKNOWN_MEMBER_ID).

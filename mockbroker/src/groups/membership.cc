@@ -452,6 +452,17 @@ any_message sync_group(cluster_state& s, const sync_call& call, request_context&
         auto it = given.find(member.member_id);
         member.assignment = it == given.end() ? std::vector<std::uint8_t>{} : it->second;
       }
+      // Kafka stores the group before it answers; a record too large for
+      // __consumer_offsets fails (UNKNOWN_SERVER_ERROR) and the group rebalances.
+      if (group_record_bytes(*g) >
+          static_cast<std::size_t>(std::max(s.config.offsets_topic_max_message_bytes, 0))) {
+        for (auto& member : g->members) {
+          member.assignment.clear();
+          answer_sync(s, member, code(kafka_error::unknown_server_error), g, ctx.now);
+        }
+        maybe_prepare_rebalance(s, *g, ctx.now);
+        return {};
+      }
       g->state = group_phase::stable;
       for (auto& member : g->members) {
         if (!member.awaiting_sync) continue;

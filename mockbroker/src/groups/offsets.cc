@@ -59,13 +59,24 @@ void commit_offsets(cluster_state& s, std::string_view group, std::int32_t gener
   } else {
     if (group_member* m = g->find_member(member_id))
       m->session_deadline = now + duration(m->session_timeout_ms);
+    const auto metadata_max =
+        static_cast<std::size_t>(std::max(s.config.offset_metadata_max_bytes, 0));
+    for (auto& p : partitions)
+      if (p.error == 0 && p.metadata && p.metadata->size() > metadata_max)
+        p.error = error_code(kafka_error::offset_metadata_too_large);
+    // Kafka writes the offsets as one record batch to __consumer_offsets
+    // (61 bytes, and per offset about 10 bytes of framing, the key: version,
+    // group, topic, partition; the value v3: version, offset, leader epoch,
+    // metadata, commit time). Too large: INVALID_COMMIT_OFFSET_SIZE.
+    std::size_t batch = 61;
+    for (const auto& p : partitions)
+      if (p.error == 0)
+        batch += 10 + 2 + 2 + group.size() + 2 + p.topic.size() + 4 + 2 + 8 + 4 + 2 +
+                 p.metadata.value_or("").size() + 8;
+    if (batch > static_cast<std::size_t>(std::max(s.config.offsets_topic_max_message_bytes, 0)))
+      fail_all(kafka_error::invalid_commit_offset_size);
     for (auto& p : partitions) {
       if (p.error != 0) continue;
-      if (p.metadata && p.metadata->size() > static_cast<std::size_t>(
-                                                 std::max(s.config.offset_metadata_max_bytes, 0))) {
-        p.error = error_code(kafka_error::offset_metadata_too_large);
-        continue;
-      }
       committed_offset& c = g->offsets[p.topic][p.partition];
       c.offset = p.offset;
       c.leader_epoch = p.leader_epoch;

@@ -91,6 +91,12 @@ struct cluster_config {
   /// Longest committed offset metadata (offset.metadata.max.bytes); longer
   /// gets OFFSET_METADATA_TOO_LARGE.
   std::int32_t offset_metadata_max_bytes = 4096;
+  /// Largest record batch Kafka writes to __consumer_offsets (its
+  /// message.max.bytes, 1 MiB + 12): a group whose metadata is larger fails
+  /// the leader's SyncGroup with UNKNOWN_SERVER_ERROR (and rebalances), an
+  /// offset commit larger than this gets INVALID_COMMIT_OFFSET_SIZE. The mock
+  /// keeps no such topic; it sizes the records as Kafka's formats would.
+  std::int32_t offsets_topic_max_message_bytes = 1048588;
 };
 
 /// Per-topic settings for create_topic() (CreateTopics configs map onto these).
@@ -511,7 +517,9 @@ class cluster {
   bool move_group_coordinator(std::string_view group_id, std::int32_t broker_id);
   /// Sets a committed offset as OffsetCommit would (creating an Empty group
   /// if needed). UNKNOWN_TOPIC_OR_PARTITION for an unknown partition,
-  /// OFFSET_METADATA_TOO_LARGE above offset_metadata_max_bytes, else none.
+  /// OFFSET_METADATA_TOO_LARGE above offset_metadata_max_bytes,
+  /// INVALID_COMMIT_OFFSET_SIZE for a record too large for
+  /// offsets_topic_max_message_bytes, else none.
   kafka_error set_committed_offset(std::string_view group_id, std::string_view topic,
                                    std::int32_t partition, std::int64_t offset,
                                    std::string_view metadata = {}, std::int32_t leader_epoch = -1);
