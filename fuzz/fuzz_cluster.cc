@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <sstream>
 
 #include "kwire/mockbroker/cluster.hpp"
@@ -55,9 +56,7 @@ bool is_acks0_produce(std::span<const std::uint8_t> frame) {
   return produce && produce->acks == 0;
 }
 
-void check_response(const kwire::mockbroker::handle_result& res,
-                    std::span<const std::uint8_t> frame) {
-  const auto& bytes = *res.response;
+void check_response(const std::vector<std::uint8_t>& bytes, std::span<const std::uint8_t> frame) {
   CHECK(bytes.size() >= 8);
   const auto split = kwire::split_frame(bytes);
   CHECK(split.state == kwire::frame_view::status::frame && split.consumed == bytes.size());
@@ -135,6 +134,41 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (auto& c : b) c = next_connection++;
   auto now = kwire::mockbroker::time_point(std::chrono::milliseconds(1'700'000'000'000));
 
+  // Parked requests by ticket: their frames, and the connection they came on.
+  std::map<std::uint64_t, std::vector<std::uint8_t>> parked;
+  std::map<std::uint64_t, std::pair<std::int32_t, std::uint64_t>> parked_on;
+  auto close_connection = [&](std::int32_t broker, std::uint64_t& conn) {
+    cluster.connection_closed(broker, conn);
+    for (auto it = parked_on.begin(); it != parked_on.end();) {
+      if (it->second == std::make_pair(broker, conn)) {
+        parked.erase(it->first);
+        it = parked_on.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    conn = next_connection++;
+  };
+  auto take_answers = [&](kwire::mockbroker::time_point when) {
+    for (const auto& a : cluster.poll(when)) {
+      auto it = parked.find(a.ticket);
+      CHECK(it != parked.end());  // answered once, and only if parked
+      CHECK(parked_on.at(a.ticket) == std::make_pair(a.broker_id, a.connection_id));
+      CHECK(a.send_at >= when);
+      if (a.response) check_response(*a.response, it->second);
+      parked.erase(it);
+      parked_on.erase(a.ticket);
+      if (a.close_after_response) {
+        for (auto& b : connection)
+          for (auto& c : b)
+            if (c == a.connection_id) {
+              const std::int32_t broker_id = a.broker_id;
+              close_connection(broker_id, c);
+            }
+      }
+    }
+  };
+
   std::size_t at = 1;
   while (at < size) {
     const std::uint8_t selector = data[at++];
@@ -164,12 +198,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     CHECK(!(res.close_before_response && res.response));
     CHECK(res.send_at >= now);
     if (res.response) {
-      check_response(res, frame);
+      check_response(*res.response, frame);
+    } else if (res.parked != 0) {
+      CHECK(!res.close_before_response);
+      CHECK(
+          parked.emplace(res.parked, std::vector<std::uint8_t>(frame.begin(), frame.end())).second);
+      parked_on.emplace(res.parked, std::make_pair(broker, conn));
     } else if (!res.closes()) {
       CHECK(dropping_fault || is_acks0_produce(frame));
     }
-    if (res.closes()) conn = next_connection++;
+    if (res.closes()) close_connection(broker, conn);
+    take_answers(now);
   }
+  // Every parked request of a connection still open is answered in the end:
+  // nothing waits forever (MaxWaitMs and group timeouts are at most ~25 days).
+  for (int round = 0; round < 1000; ++round) {
+    const auto next = cluster.next_timer();
+    if (!next) break;
+    now = std::max(now, *next);
+    take_answers(now);
+  }
+  CHECK(parked.empty());
   // The request log holds decoded requests that borrow their frames: walk it
   // after every input frame is gone.
   std::ostringstream printed;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that kwire's build, tests and interop tests need,
 # but only those that are missing, so a second run costs a dpkg query and nothing more.
-# Usage: scripts/install-deps.sh [--with-interop]   (root, or sudo available)
+# Usage: scripts/install-deps.sh [--with-interop] [--with-clang] [--with-dev]
+#   (root, or sudo available)
 set -euo pipefail
 
 # clang-format-14 formats the generated code (the build leaves it unformatted
@@ -18,12 +19,16 @@ interop_packages=(
 )
 # clang for the fuzzers and the clang build (libFuzzer runtime lives in libclang-rt-14-dev).
 clang_packages=(clang-14 libclang-rt-14-dev)
+# For development: ccache shares compiled objects between build trees and
+# worktrees (cmake -DCMAKE_CXX_COMPILER_LAUNCHER=ccache).
+dev_packages=(ccache)
 
 wanted=("${build_packages[@]}")
 for arg in "$@"; do
   case "$arg" in
     --with-interop) wanted+=("${interop_packages[@]}") ;;
     --with-clang) wanted+=("${clang_packages[@]}") ;;
+    --with-dev) wanted+=("${dev_packages[@]}") ;;
     *) echo "install-deps: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done

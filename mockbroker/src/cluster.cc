@@ -7,6 +7,7 @@
 
 #include "cluster_impl.hpp"
 #include "kwire/protocol/record_batch.hpp"
+#include "timers.hpp"
 
 namespace kwire::mockbroker {
 
@@ -22,6 +23,28 @@ const cluster_config& cluster::config() const noexcept { return impl_->state.con
 handle_result cluster::handle(std::int32_t broker_id, std::uint64_t connection_id,
                               std::span<const std::uint8_t> payload, time_point now) {
   return impl_->handle(broker_id, connection_id, payload, now);
+}
+
+std::vector<parked_response> cluster::poll(time_point now) {
+  run_timers(impl_->state, impl_->advance(now));
+  return impl_->take_parked_answers();
+}
+
+std::optional<time_point> cluster::next_timer() const {
+  // Answers readied by a cluster action are due at once.
+  if (impl_->state.parked.has_answers()) return impl_->last_now;
+  return detail::next_timer(impl_->state);
+}
+
+void cluster::connection_closed(std::int32_t broker_id, std::uint64_t connection_id) {
+  for (auto it = impl_->parked.begin(); it != impl_->parked.end();) {
+    if (it->second.broker_id == broker_id && it->second.connection_id == connection_id) {
+      impl_->state.parked.drop(it->first);
+      it = impl_->parked.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 std::vector<broker_info> cluster::brokers() const {
@@ -72,6 +95,7 @@ bool cluster::broker_down(std::int32_t broker_id, bool move_leaderships) {
         }
       ++p.leader_epoch;
     }
+  wake_all_fetches(impl_->state, impl_->last_now);
   return true;
 }
 
@@ -89,6 +113,7 @@ bool cluster::broker_up(std::int32_t broker_id) {
         ++p.leader_epoch;
       }
     }
+  wake_all_fetches(impl_->state, impl_->last_now);
   return true;
 }
 
@@ -100,6 +125,7 @@ kafka_error cluster::delete_topic(std::string_view name) {
   auto it = impl_->state.topics.find(name);
   if (it == impl_->state.topics.end()) return kafka_error::unknown_topic_or_partition;
   impl_->state.topics.erase(it);
+  wake_all_fetches(impl_->state, impl_->last_now);
   return kafka_error::none;
 }
 
@@ -134,6 +160,7 @@ bool cluster::move_leader(std::string_view topic, std::int32_t partition, std::i
   if (p->leader != new_leader) {
     p->leader = new_leader;
     ++p->leader_epoch;
+    wake_fetches(impl_->state, topic, partition, impl_->last_now);
   }
   return true;
 }

@@ -16,9 +16,6 @@ std::int32_t coordinator_id(const cluster_state& s, std::string_view group) {
   return c.broker ? c.broker->id : -1;
 }
 
-/// When a cluster action happens: the latest time the group module was given.
-time_point action_time(const cluster_state& s) { return s.groups.last_now; }
-
 }  // namespace
 
 std::vector<group_listing> cluster::groups() const {
@@ -60,15 +57,15 @@ std::optional<group_info> cluster::group(std::string_view group_id) const {
 }
 
 bool cluster::expire_member(std::string_view group_id, std::string_view member_id) {
-  return detail::expire_member(impl_->state, group_id, member_id, action_time(impl_->state));
+  return detail::expire_member(impl_->state, group_id, member_id, impl_->last_now);
 }
 
 bool cluster::rebalance_group(std::string_view group_id) {
-  return force_rebalance(impl_->state, group_id, action_time(impl_->state));
+  return force_rebalance(impl_->state, group_id, impl_->last_now);
 }
 
 bool cluster::move_group_coordinator(std::string_view group_id, std::int32_t broker_id) {
-  const time_point now = action_time(impl_->state);
+  const time_point now = impl_->last_now;
   if (!impl_->state.find_broker(broker_id)) return false;
   auto& s = impl_->state;
   const std::int32_t before = coordinator_id(s, group_id);
@@ -82,7 +79,7 @@ kafka_error cluster::set_committed_offset(std::string_view group_id, std::string
                                           std::int32_t partition, std::int64_t offset,
                                           std::string_view metadata, std::int32_t leader_epoch) {
   auto& s = impl_->state;
-  const time_point now = action_time(impl_->state);
+  const time_point now = impl_->last_now;
   std::vector<commit_partition> parts{
       {std::string(topic), partition, offset, leader_epoch, std::string(metadata), 0}};
   // As a commit from outside the group, but accepted whatever the group's state.

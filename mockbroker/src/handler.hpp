@@ -28,7 +28,6 @@ struct request_context {
   std::int16_t version = 0;
   /// The fault rules that fired on this request.
   const fired_faults* faults = nullptr;
-  duration wait{};           ///< out: Fetch answers this much later
   bool no_response = false;  ///< out: acks=0
   bool close_after = false;  ///< out: acks=0 with an error
   std::string close_reason;  ///< out: why, with close_after

@@ -30,6 +30,7 @@ void cluster::impl::record(logged_request entry) {
 handle_result cluster::impl::handle(std::int32_t broker_id, std::uint64_t connection_id,
                                     std::span<const std::uint8_t> payload, time_point now) {
   handle_result out;
+  advance(now);
   out.send_at = now;
   logged_request entry;
   entry.sequence = next_sequence++;
@@ -160,6 +161,7 @@ handle_result cluster::impl::handle(std::int32_t broker_id, std::uint64_t connec
   ctx.now = now;
   ctx.version = version;
   ctx.faults = &fired;
+  ctx.lot = &state.parked;
 
   if (fired.has(fault_kind::close_before)) {
     entry.request = std::move(request.body);
@@ -181,9 +183,21 @@ handle_result cluster::impl::handle(std::int32_t broker_id, std::uint64_t connec
                                     fired.first_code(fault_kind::append_then_error));
   }
 
-  bool send = !response.empty() && !ctx.no_response;
+  // A parked request answered while it was served (the last member's
+  // JoinGroup) is answered now; otherwise its answer comes through poll().
+  bool parked = false;
+  if (ctx.parked != 0) {
+    if (auto a = state.parked.take(ctx.parked)) {
+      response = std::move(a->body);
+    } else {
+      parked = true;
+    }
+  }
+  bool send = (parked || !response.empty()) && !ctx.no_response;
   if (fired.has(fault_kind::append_then_drop)) send = false;
+  if (parked && !send) state.parked.drop(ctx.parked);
   if (fired.has(fault_kind::close_after_processing)) {
+    if (parked) state.parked.drop(ctx.parked);
     entry.request = std::move(request.body);
     return close_now("fault: close after processing");
   }
@@ -199,9 +213,28 @@ handle_result cluster::impl::handle(std::int32_t broker_id, std::uint64_t connec
     entry.closed = true;
     entry.close_reason = out.close_reason;
   }
-  out.send_at += fired.delay + ctx.wait + control_delay;
+  out.send_at += fired.delay + control_delay;
 
   if (!send) {
+    entry.request = std::move(request.body);
+    record(std::move(entry));
+    return out;
+  }
+  if (parked) {
+    parked_entry p;
+    p.broker_id = broker_id;
+    p.connection_id = connection_id;
+    p.correlation_id = entry.header.correlation_id;
+    p.version = version;
+    p.log_sequence = entry.sequence;
+    p.extra = out.send_at - now;
+    p.throttle_ms = fired.throttle_ms;
+    p.close_after = out.close_after_response;
+    p.close_reason = out.close_reason;
+    this->parked.emplace(ctx.parked, std::move(p));
+    out.parked = ctx.parked;
+    out.close_after_response = false;  // it comes with the answer
+    out.close_reason.clear();
     entry.request = std::move(request.body);
     record(std::move(entry));
     return out;
@@ -225,6 +258,53 @@ handle_result cluster::impl::handle(std::int32_t broker_id, std::uint64_t connec
   }
   entry.request = std::move(request.body);
   record(std::move(entry));
+  return out;
+}
+
+std::vector<parked_response> cluster::impl::take_parked_answers() {
+  std::vector<parked_response> out;
+  for (parked_answer& a : state.parked.take_all()) {
+    auto it = parked.find(a.id);
+    if (it == parked.end()) continue;
+    parked_entry p = std::move(it->second);
+    parked.erase(it);
+    parked_response r;
+    r.broker_id = p.broker_id;
+    r.connection_id = p.connection_id;
+    r.ticket = a.id;
+    r.send_at = a.at + p.extra;
+    r.close_after_response = p.close_after;
+    r.close_reason = std::move(p.close_reason);
+    any_message& body = a.body;
+    if (!body.empty() && p.throttle_ms >= 0) {
+      any_message throttled = body.clone();
+      if (throttled.set_throttle_time_ms(p.throttle_ms) && encodes_at(throttled, p.version))
+        body = std::move(throttled);
+    }
+    if (!body.empty()) r.response = encode_response_frame(p.correlation_id, p.version, body);
+    if (!body.empty() && !r.response) {
+      // A module built what the version cannot carry: a bug here, but no
+      // crash and no silent hang: the connection closes, saying why.
+      r.close_after_response = true;
+      r.close_reason = std::string(body.ops().name) + " v" + std::to_string(p.version) +
+                       " of a parked request could not be encoded";
+    }
+    // The request's log entry gets its answer, if it is still in the log.
+    auto entry = std::lower_bound(
+        log.begin(), log.end(), p.log_sequence,
+        [](const logged_request& e, std::uint64_t seq) { return e.sequence < seq; });
+    if (entry != log.end() && entry->sequence == p.log_sequence) {
+      if (r.response) {
+        entry->send_at = r.send_at;
+        entry->response = std::move(body);
+      }
+      if (r.close_after_response) {
+        entry->closed = true;
+        entry->close_reason = r.close_reason;
+      }
+    }
+    out.push_back(std::move(r));
+  }
   return out;
 }
 

@@ -135,6 +135,9 @@ struct cluster_state {
 /// enough data, or an error (after an append, a leader move, a deletion).
 /// In apis/fetch.cc.
 void wake_fetches(cluster_state& s, std::string_view topic, std::int32_t partition, time_point now);
+/// Answers every waiting fetch that has enough data or an error now (after
+/// a cluster action: a leader move, a broker down, a deleted topic).
+void wake_all_fetches(cluster_state& s, time_point now);
 /// Answers the waiting fetches whose MaxWaitMs has passed by `now`.
 void expire_fetches(cluster_state& s, time_point now);
 /// The earliest MaxWaitMs deadline of the waiting fetches.

@@ -3,8 +3,9 @@
 #include <array>
 #include <boost/asio.hpp>
 #include <deque>
+#include <map>
 #include <mutex>
-#include <set>
+#include <optional>
 #include <system_error>
 #include <thread>
 
@@ -22,9 +23,9 @@ using steady = std::chrono::steady_clock;
 }  // namespace
 
 struct tcp_server::impl {
-  impl(cluster& c, tcp_server_options o) : cl(c), options(std::move(o)) {}
-
   struct session;
+
+  impl(cluster& c, tcp_server_options o) : cl(c), options(std::move(o)), poll_timer(io) {}
 
   cluster& cl;
   tcp_server_options options;
@@ -32,7 +33,10 @@ struct tcp_server::impl {
   steady_core_clock clock;
   asio::io_context io;
   std::vector<std::pair<std::int32_t, std::unique_ptr<tcp::acceptor>>> acceptors;
-  std::set<std::shared_ptr<session>> sessions;
+  std::map<std::uint64_t, std::shared_ptr<session>> sessions;  // by connection id
+  // Wakes poll() at the cluster's next timer (a Fetch's wait, a group's timeouts).
+  asio::steady_timer poll_timer;
+  std::optional<time_point> poll_armed_for;
   std::thread thread;
   std::thread::id io_thread_id;
   std::uint64_t next_connection = 1;
@@ -45,6 +49,9 @@ struct tcp_server::impl {
   }
 
   void accept(tcp::acceptor& acceptor, std::int32_t broker_id);
+  // Hands the answers of parked requests to their sessions and arms the
+  // timer for the cluster's next deadline. After every request and action.
+  void pump();
 };
 
 // One client connection: splits frames, hands each to the core, and sends the
@@ -63,6 +70,8 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
     std::optional<std::vector<std::uint8_t>> bytes;
     bool close_after = false;
     std::string reason;
+    std::uint64_t ticket = 0;  // a parked request: not ready until its answer comes
+    bool ready = true;
   };
 
   impl& server;
@@ -128,19 +137,48 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
     auto r = server.cl.handle(broker_id, connection_id, payload, now);
     if (r.close_before_response) {
       close(r.close_reason.empty() ? "closed by the cluster" : r.close_reason);
+      server.pump();
       return;
     }
-    if (!r.response && !r.close_after_response) return;  // acks=0, or a dropped request
-    auto at = steady_now + std::max(duration::zero(), r.send_at - now);
-    if (!queue.empty()) at = std::max(at, queue.back().at);  // keep request order
-    queue.push_back(
-        pending{at, std::move(r.response), r.close_after_response, std::move(r.close_reason)});
+    if (r.parked != 0) {
+      queue.push_back(pending{steady_now, std::nullopt, false, {}, r.parked, false});
+    } else if (r.response || r.close_after_response) {  // else acks=0, or a dropped request
+      auto at = steady_now + std::max(duration::zero(), r.send_at - now);
+      if (!queue.empty()) at = std::max(at, queue.back().at);  // keep request order
+      queue.push_back(pending{at, std::move(r.response), r.close_after_response,
+                              std::move(r.close_reason), 0, true});
+      if (!writing) schedule();
+    }
+    server.pump();  // this request may have readied parked ones (a Produce wakes a Fetch)
+  }
+
+  // The answer of a parked request of this connection.
+  void on_parked_answer(parked_response& a) {
+    for (auto& p : queue) {
+      if (p.ticket != a.ticket || p.ready) continue;
+      const auto now = server.clock.now();
+      p.at = steady::now() + std::max(duration::zero(), a.send_at - now);
+      p.bytes = std::move(a.response);
+      p.close_after = a.close_after_response;
+      p.reason = std::move(a.close_reason);
+      p.ready = true;
+      // Later responses keep the order: none goes before this one.
+      bool after = false;
+      for (auto& q : queue) {
+        if (&q == &p) {
+          after = true;
+          continue;
+        }
+        if (after && q.ready) q.at = std::max(q.at, p.at);
+      }
+      break;
+    }
     if (!writing) schedule();
   }
 
   void schedule() {
-    if (queue.empty() || closed) {
-      writing = false;
+    if (queue.empty() || closed || !queue.front().ready) {
+      writing = false;  // a parked request at the front: its answer restarts this
       return;
     }
     writing = true;
@@ -194,7 +232,8 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
     }
     server.log("broker " + std::to_string(broker_id) + " connection " +
                std::to_string(connection_id) + " closed: " + reason);
-    server.sessions.erase(shared_from_this());
+    server.cl.connection_closed(broker_id, connection_id);
+    server.sessions.erase(connection_id);
   }
 };
 
@@ -213,10 +252,27 @@ void tcp_server::impl::accept(tcp::acceptor& acceptor, std::int32_t broker_id) {
         std::lock_guard lock(stats_mutex);
         ++counters.accepted;
       }
-      sessions.insert(s);
+      sessions.emplace(s->connection_id, s);
       s->read();
     }
     accept(acceptor, broker_id);
+  });
+}
+
+void tcp_server::impl::pump() {
+  const auto now = clock.now();
+  for (parked_response& a : cl.poll(now)) {
+    auto it = sessions.find(a.connection_id);
+    if (it != sessions.end()) it->second->on_parked_answer(a);
+  }
+  const std::optional<time_point> next = cl.next_timer();
+  if (!next || (poll_armed_for && *poll_armed_for <= *next)) return;
+  poll_armed_for = next;
+  poll_timer.expires_at(steady::now() + std::max(duration::zero(), *next - now));
+  poll_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled: stopping, or re-armed earlier
+    poll_armed_for.reset();
+    pump();
   });
 }
 
@@ -263,8 +319,9 @@ void tcp_server::stop() {
       boost::system::error_code ignored;
       acceptor->close(ignored);
     }
-    auto sessions = impl_->sessions;  // close() erases from the set
-    for (const auto& s : sessions) s->close("server stopping");
+    auto sessions = impl_->sessions;  // close() erases from the map
+    for (const auto& [id, s] : sessions) s->close("server stopping");
+    impl_->poll_timer.cancel();
   });
   impl_->io.stop();
   impl_->thread.join();
@@ -293,13 +350,19 @@ tcp_server::stats tcp_server::statistics() {
 }
 
 void tcp_server::run_on_io_thread(std::function<void()> fn) {
-  if (!impl_->running || std::this_thread::get_id() == impl_->io_thread_id) {
+  if (!impl_->running) {
     fn();
+    return;
+  }
+  if (std::this_thread::get_id() == impl_->io_thread_id) {
+    fn();
+    impl_->pump();
     return;
   }
   std::promise<void> done;
   asio::post(impl_->io, [&] {
     fn();
+    impl_->pump();  // a cluster action may ready parked requests or set a timer
     done.set_value();
   });
   done.get_future().wait();

@@ -5,9 +5,11 @@
 #include <catch2/catch.hpp>
 
 #include <boost/asio.hpp>
+#include <thread>
 
 #include "kwire/protocol/header.hpp"
 #include "kwire/protocol/messages/api_versions.hpp"
+#include "kwire/protocol/messages/fetch.hpp"
 #include "kwire/protocol/messages/metadata.hpp"
 #include "kwire/protocol/messages/produce.hpp"
 #include "kwire/protocol/record_batch.hpp"
@@ -202,5 +204,57 @@ TEST_CASE("the TCP front hands the core wall-clock milliseconds: LogAppendTime s
       server.call([](kwire::mockbroker::cluster& cl) { return cl.read("stamped", 0); });
   REQUIRE(stored.size() == 1);
   CHECK(stored[0].timestamp == pr.log_append_time_ms);
+  server.stop();
+}
+
+TEST_CASE("a waiting fetch is answered when a produce on another connection appends", "[tcp]") {
+  kwire::mockbroker::cluster cluster;
+  REQUIRE(cluster.create_topic("wake", {.partitions = 1}) == kwire::kafka_error::none);
+  kwire::mockbroker::tcp_server server(cluster);
+  server.start();
+  const auto leader =
+      server.call([](kwire::mockbroker::cluster& c) { return c.partition("wake", 0)->leader; });
+  client consumer(server.port(leader));
+  client producer(server.port(leader));
+
+  // A fetch that would wait a minute, and an ApiVersions behind it on the
+  // same connection, which must come after it.
+  kwire::fetch_request fetch;
+  fetch.max_wait_ms = 60'000;
+  fetch.min_bytes = 1;
+  fetch.max_bytes = 1 << 20;
+  fetch.topics.push_back({"wake", {}, {{0, -1, 0, -1, -1, 1 << 20, {}, {}}}, {}});
+  consumer.send(fetch, 11, 1);
+  consumer.send(kwire::api_versions_request{}, 3, 2);
+  // Parked in the core before the produce goes out.
+  while (server.call([](kwire::mockbroker::cluster& c) { return c.next_timer(); }) == std::nullopt)
+    std::this_thread::yield();
+
+  kwire::record_batch_builder builder;
+  REQUIRE_FALSE(builder.append(5, kwire::bytes_of("k"), kwire::bytes_of("woken")));
+  auto batch = builder.finish();
+  REQUIRE(batch.ok());
+  kwire::produce_request req;
+  req.acks = 1;
+  req.timeout_ms = 1000;
+  kwire::produce_request::partition_produce_data pd;
+  pd.index = 0;
+  pd.records = kwire::record_set(std::move(batch).value());
+  req.topic_data.push_back({"wake", {std::move(pd)}, {}});
+  producer.send(req, 9, 3);
+  REQUIRE(producer.receive().has_value());
+
+  // The receive would block for the minute if the append did not wake the fetch.
+  auto first = consumer.receive();
+  REQUIRE(first.has_value());
+  CHECK(kwire::peek_correlation_id(*first) == 1);
+  auto resp = kwire::decode_response(*first, 1, 11);
+  REQUIRE(resp.ok());
+  const auto& part = resp->body.as<kwire::fetch_response>()->responses.at(0).partitions.at(0);
+  CHECK(part.error_code == 0);
+  CHECK(part.high_watermark == 1);
+  auto second = consumer.receive();
+  REQUIRE(second.has_value());
+  CHECK(kwire::peek_correlation_id(*second) == 2);
   server.stop();
 }

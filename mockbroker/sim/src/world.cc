@@ -60,7 +60,16 @@ struct world::impl {
   // A time of the cores back in virtual time.
   ms virtual_time(core_time t) const { return t - from_unix_ms(options.epoch_ms); }
 
-  enum class kind { action, connect_done, to_server, to_client, close_notice, sender_wake, flush };
+  enum class kind {
+    action,
+    connect_done,
+    to_server,
+    to_client,
+    close_notice,
+    sender_wake,
+    flush,
+    cluster_timer
+  };
 
   struct event {
     kind what = kind::action;
@@ -83,6 +92,16 @@ struct world::impl {
     ms last_to_client{0};
     ms server_send_tail{0};
     std::optional<ms> server_close_at;
+    // Responses behind a parked request (a Fetch waiting for data), in
+    // request order: Kafka answers a connection's requests in order.
+    struct held_response {
+      std::uint64_t ticket = 0;  // parked, until ready
+      bool ready = false;
+      ms send{0};
+      std::optional<std::vector<std::uint8_t>> bytes;
+      bool close_after = false;
+    };
+    std::deque<held_response> held;
   };
 
   mockbroker::cluster cl;
@@ -107,6 +126,7 @@ struct world::impl {
   std::size_t unreported = 0;
   std::uint64_t steps = 0;
   std::uint64_t hash = fnv_offset;
+  std::optional<ms> cluster_timer_at;  // a cluster_timer event is on the calendar then
   std::vector<std::string> violations;
 
   // ---- helpers ----
@@ -314,6 +334,10 @@ struct world::impl {
       case kind::flush:
         core.flush();
         break;
+      case kind::cluster_timer:
+        if (cluster_timer_at && *cluster_timer_at == now) cluster_timer_at.reset();
+        pump_cluster();
+        break;
       case kind::connect_done: {
         connection& c = connections.at(e.connection);
         auto it = current.find(c.client_id);
@@ -373,31 +397,78 @@ struct world::impl {
     if (options.trace) trace_exchange(c, r);
     if (r.close_before_response) {
       server_close(c);
+      pump_cluster();
       return;
     }
-    if (!r.response && !r.close_after_response) return;  // acks=0, or dropped
-    const ms send = std::max(virtual_time(r.send_at), c.server_send_tail);
+    if (r.parked != 0) {
+      c.held.push_back({r.parked, false, {}, std::nullopt, false});
+    } else if (r.response || r.close_after_response) {  // else acks=0, or dropped
+      if (c.held.empty()) {
+        respond(c, virtual_time(r.send_at), std::move(r.response), r.close_after_response);
+      } else {
+        c.held.push_back(
+            {0, true, virtual_time(r.send_at), std::move(r.response), r.close_after_response});
+      }
+    }
+    pump_cluster();
+  }
+
+  // Parked requests answered (by this request, an action or a timer), and
+  // the cluster's next timer on the calendar.
+  void pump_cluster() {
+    for (mockbroker::parked_response& a : cl.poll(core_now())) {
+      auto it = connections.find(a.connection_id);
+      if (it == connections.end()) continue;
+      connection& c = it->second;
+      for (auto& h : c.held) {
+        if (h.ready || h.ticket != a.ticket) continue;
+        h.ready = true;
+        h.send = virtual_time(a.send_at);
+        h.bytes = std::move(a.response);
+        h.close_after = a.close_after_response;
+        break;
+      }
+      while (!c.held.empty() && c.held.front().ready) {
+        auto h = std::move(c.held.front());
+        c.held.pop_front();
+        respond(c, h.send, std::move(h.bytes), h.close_after);
+      }
+    }
+    const auto next = cl.next_timer();
+    if (!next) return;
+    const ms at = std::max(virtual_time(*next), now);
+    if (cluster_timer_at && *cluster_timer_at <= at) return;
+    cluster_timer_at = at;
+    schedule(at, event{kind::cluster_timer, 0, {}, false, {}, {}});
+  }
+
+  // Sends a response the cluster made at `send_at`, after the connection's earlier ones.
+  void respond(connection& c, ms send_at, std::optional<std::vector<std::uint8_t>> response,
+               bool close_after) {
+    if (c.server_closed) return;
+    const ms send = std::max(send_at, c.server_send_tail);
     c.server_send_tail = send;
-    if (r.close_after_response && (!c.server_close_at || send < *c.server_close_at))
-      c.server_close_at = send;
+    if (close_after && (!c.server_close_at || send < *c.server_close_at)) c.server_close_at = send;
     const ms arrival = std::max(send + link_latency(c.broker), c.last_to_client);
     c.last_to_client = arrival;
     event e;
     e.what = kind::to_client;
     e.connection = c.id;
-    if (r.response) {
+    if (response) {
       fnv_int(hash, 2);
       fnv_int(hash, send.count());
-      fnv(hash, *r.response);
-      e.bytes = std::move(*r.response);
+      fnv(hash, *response);
+      e.bytes = std::move(*response);
     }
-    e.close_after = r.close_after_response;
+    e.close_after = close_after;
     schedule(arrival, std::move(e));
   }
 
   void server_close(connection& c) {
     if (c.server_closed) return;
     c.server_closed = true;
+    c.held.clear();
+    cl.connection_closed(c.broker, c.id);
     ++stats.server_closes;
     const ms notice = std::max(now + link_latency(c.broker), c.last_to_client);
     c.last_to_client = notice;
@@ -426,6 +497,8 @@ struct world::impl {
         trace("   <- at " + format_time(virtual_time(r.send_at)) + " " +
               describe_message(entry.response, entry.header.api_version) +
               (r.close_after_response ? " then close: " + r.close_reason : std::string()));
+      } else if (r.parked != 0) {
+        trace("   parked: answered later");
       } else {
         trace(std::string("   no response") +
               (r.close_after_response ? ", then close: " + r.close_reason : std::string()));

@@ -1,6 +1,8 @@
 // Fetch: whole batches from the fetch offset within the byte limits, down-
-// converted to message sets for v0-v3; an answer with too little data waits
-// MaxWaitMs. Error faults land on the partitions they match.
+// converted to message sets for v0-v3. A Fetch with less than MinBytes
+// waits (parked) until an append to a partition it asks for gives enough,
+// or MaxWaitMs passes, as Kafka's delayed fetch. Error faults land on the
+// partitions they match.
 #include <algorithm>
 #include <limits>
 
@@ -27,10 +29,17 @@ void append_down_converted(std::vector<std::uint8_t>& out, const stored_batch& b
   if (written) out.insert(out.end(), written->begin(), written->end());
 }
 
-any_message serve(cluster_state& s, const decoded_request& request, request_context& ctx) {
-  const auto& req = *request.body.as<fetch_request>();
+/// A Fetch's answer as of now, and whether Kafka would send it yet.
+struct built_fetch {
+  fetch_response response;
+  std::size_t total = 0;  ///< record bytes in the response
+  bool any_error = false;
+};
+
+built_fetch build(cluster_state& s, const fetch_request& req, const request_context& ctx) {
   const std::int16_t v = ctx.version;
-  fetch_response r;
+  built_fetch out;
+  fetch_response& r = out.response;
   std::int64_t budget = v >= 3 ? req.max_bytes : std::numeric_limits<std::int32_t>::max();
   std::size_t total = 0;
   bool any_error = false;
@@ -125,12 +134,27 @@ any_message serve(cluster_state& s, const decoded_request& request, request_cont
     }
     r.responses.push_back(std::move(tr));
   }
-  // Nothing (or less than min_bytes) to return: Kafka holds the request up
-  // to max_wait. Here the answer is computed now and sent at the deadline.
-  if (!any_error && req.max_wait_ms > 0 &&
-      static_cast<std::int64_t>(total) < std::max(req.min_bytes, 1))
-    ctx.wait = std::chrono::milliseconds(req.max_wait_ms);
-  return wrap(std::move(r));
+  out.total = total;
+  out.any_error = any_error;
+  return out;
+}
+
+/// Kafka answers a Fetch at once when it has MinBytes of records, an error,
+/// or no wait (its delayed fetch otherwise).
+bool answer_now(const fetch_request& req, const built_fetch& b) {
+  return req.max_wait_ms <= 0 || req.topics.empty() || b.any_error ||
+         static_cast<std::int64_t>(b.total) >= req.min_bytes;
+}
+
+any_message serve(cluster_state& s, const decoded_request& request, request_context& ctx) {
+  const auto& req = *request.body.as<fetch_request>();
+  built_fetch b = build(s, req, ctx);
+  if (answer_now(req, b)) return wrap(std::move(b.response));
+  // Too little data: parked until an append gives enough, or MaxWaitMs passes.
+  s.waiting_fetches.push_back({ctx.park(), ctx.broker_id, ctx.version,
+                               ctx.now + std::chrono::milliseconds(req.max_wait_ms),
+                               request.body.clone()});
+  return {};
 }
 
 any_message error_response(const cluster_state&, const decoded_request& request,
@@ -165,7 +189,73 @@ std::vector<target> targets(const cluster_state& s, const decoded_request& reque
   return out;
 }
 
+/// Does the waiting fetch ask for this partition?
+bool asks_for(const cluster_state& s, const waiting_fetch& w, std::string_view topic,
+              std::int32_t partition) {
+  for (const auto& t : w.request.as<fetch_request>()->topics) {
+    if (w.version >= 13) {
+      const topic_state* ts = s.find_topic_by_id(t.topic_id);
+      if (!ts || ts->name != topic) continue;
+    } else if (t.topic != topic) {
+      continue;
+    }
+    for (const auto& p : t.partitions)
+      if (p.partition == partition) return true;
+  }
+  return false;
+}
+
+/// Answers the waiting fetches for which `due` holds (all, at their
+/// deadline; or those Kafka would answer now); drops those whose
+/// connection went away.
+template <class Due>
+void answer_waiting(cluster_state& s, time_point now, Due due) {
+  std::vector<waiting_fetch> keep;
+  for (auto& w : s.waiting_fetches) {
+    if (!s.parked.live(w.id)) continue;
+    const auto& req = *w.request.as<fetch_request>();
+    if (!due(w)) {
+      keep.push_back(std::move(w));
+      continue;
+    }
+    request_context ctx;
+    ctx.broker_id = w.broker_id;
+    ctx.now = now;
+    ctx.version = w.version;
+    built_fetch b = build(s, req, ctx);
+    if (now < w.deadline && !answer_now(req, b)) {
+      keep.push_back(std::move(w));
+      continue;
+    }
+    s.parked.answer(w.id, wrap(std::move(b.response)), now);
+  }
+  s.waiting_fetches = std::move(keep);
+}
+
 }  // namespace
+
+void wake_fetches(cluster_state& s, std::string_view topic, std::int32_t partition,
+                  time_point now) {
+  if (s.waiting_fetches.empty()) return;
+  answer_waiting(s, now, [&](const waiting_fetch& w) { return asks_for(s, w, topic, partition); });
+}
+
+void wake_all_fetches(cluster_state& s, time_point now) {
+  if (s.waiting_fetches.empty()) return;
+  answer_waiting(s, now, [](const waiting_fetch&) { return true; });
+}
+
+void expire_fetches(cluster_state& s, time_point now) {
+  if (s.waiting_fetches.empty()) return;
+  answer_waiting(s, now, [&](const waiting_fetch& w) { return w.deadline <= now; });
+}
+
+std::optional<time_point> next_fetch_deadline(const cluster_state& s) {
+  std::optional<time_point> next;
+  for (const auto& w : s.waiting_fetches)
+    if (s.parked.live(w.id) && (!next || w.deadline < *next)) next = w.deadline;
+  return next;
+}
 
 extern const api_handler fetch_api{.key = fetch_request::api_key,
                                    .serve = serve,

@@ -24,7 +24,6 @@ constexpr std::int32_t group_operations = (1 << 3) | (1 << 6) | (1 << 8);
 // ---- ListGroups -----------------------------------------------------------------
 
 any_message serve_list(cluster_state& s, const decoded_request& request, request_context& ctx) {
-  s.groups.saw(ctx.now);
   const auto& req = *request.body.as<list_groups_request>();
   // Filters compare without case, as Kafka 4.0 does.
   std::set<std::string> states, types;
@@ -50,7 +49,6 @@ any_message serve_list(cluster_state& s, const decoded_request& request, request
 // ---- DescribeGroups -------------------------------------------------------------
 
 any_message serve_describe(cluster_state& s, const decoded_request& request, request_context& ctx) {
-  s.groups.saw(ctx.now);
   const auto& req = *request.body.as<describe_groups_request>();
   describe_groups_response r;
   for (const auto& id : req.groups) {
@@ -123,7 +121,6 @@ std::vector<std::string> distinct(const std::vector<std::string>& ids) {
 
 any_message serve_delete_groups(cluster_state& s, const decoded_request& request,
                                 request_context& ctx) {
-  s.groups.saw(ctx.now);
   const auto& req = *request.body.as<delete_groups_request>();
   delete_groups_response r;
   for (const auto& id : distinct(req.groups_names)) {

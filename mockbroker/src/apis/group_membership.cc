@@ -28,7 +28,6 @@ any_message join_error_response(std::int16_t error, std::string member_id, std::
 }
 
 any_message serve_join(cluster_state& s, const decoded_request& request, request_context& ctx) {
-  s.groups.saw(ctx.now);
   const auto& req = *request.body.as<join_group_request>();
   if (auto e = check_group_status(s, req.group_id, group_id_rule::non_empty, ctx.broker_id))
     return join_error_response(*e, req.member_id, ctx.version);
@@ -58,7 +57,6 @@ std::vector<target> join_targets(const cluster_state&, const decoded_request& re
 // ---- SyncGroup ------------------------------------------------------------------
 
 any_message serve_sync(cluster_state& s, const decoded_request& request, request_context& ctx) {
-  s.groups.saw(ctx.now);
   const auto& req = *request.body.as<sync_group_request>();
   if (auto e = check_group_status(s, req.group_id, group_id_rule::non_empty, ctx.broker_id)) {
     sync_group_response r;
@@ -85,7 +83,6 @@ std::vector<target> sync_targets(const cluster_state&, const decoded_request& re
 
 any_message serve_heartbeat(cluster_state& s, const decoded_request& request,
                             request_context& ctx) {
-  s.groups.saw(ctx.now);
   const auto& req = *request.body.as<heartbeat_request>();
   heartbeat_response r;
   if (auto e = check_group_status(s, req.group_id, group_id_rule::non_empty, ctx.broker_id))
@@ -103,7 +100,6 @@ std::vector<target> heartbeat_targets(const cluster_state&, const decoded_reques
 // ---- LeaveGroup -----------------------------------------------------------------
 
 any_message serve_leave(cluster_state& s, const decoded_request& request, request_context& ctx) {
-  s.groups.saw(ctx.now);
   const auto& req = *request.body.as<leave_group_request>();
   leave_group_response r;
   if (auto e = check_group_status(s, req.group_id, group_id_rule::non_empty, ctx.broker_id)) {

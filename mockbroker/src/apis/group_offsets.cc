@@ -26,7 +26,6 @@ offset_commit_response commit_answer(const offset_commit_request& req,
 }
 
 any_message serve_commit(cluster_state& s, const decoded_request& request, request_context& ctx) {
-  s.groups.saw(ctx.now);
   const auto& req = *request.body.as<offset_commit_request>();
   std::vector<commit_partition> parts;
   for (const auto& t : req.topics)
@@ -98,7 +97,6 @@ std::vector<TopicOut> by_topic(const std::vector<fetched_offset>& offsets) {
 }
 
 any_message serve_fetch(cluster_state& s, const decoded_request& request, request_context& ctx) {
-  s.groups.saw(ctx.now);
   const auto& req = *request.body.as<offset_fetch_request>();
   offset_fetch_response r;
   if (ctx.version >= 8) {
@@ -190,7 +188,6 @@ std::vector<target> fetch_targets(const cluster_state&, const decoded_request& r
 // ---- OffsetDelete ---------------------------------------------------------------
 
 any_message serve_delete(cluster_state& s, const decoded_request& request, request_context& ctx) {
-  s.groups.saw(ctx.now);
   const auto& req = *request.body.as<offset_delete_request>();
   offset_delete_response r;
   if (auto e = check_group_status(s, req.group_id, group_id_rule::non_empty, ctx.broker_id)) {

@@ -88,6 +88,7 @@ any_message serve(cluster_state& s, const decoded_request& request, request_cont
         pr.base_offset = where.base_offset;
         pr.log_append_time_ms = where.log_append_time;
         pr.log_start_offset = p->log_start;
+        wake_fetches(s, t->name, data.index, ctx.now);
         if (auto e = ctx.injected_error({topic.name, data.index, pid}, false)) set_error(*e);
       }();
       if (pr.error_code != 0 && !any_error) {

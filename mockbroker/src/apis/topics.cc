@@ -120,6 +120,7 @@ any_message delete_topics(cluster_state& s, const decoded_request& request, requ
     tr.topic_id = t->id;
     const std::string name = t->name;
     s.topics.erase(name);
+    wake_all_fetches(s, ctx.now);  // a fetch waiting on it ends with an error
   };
   if (ctx.version < 6) {
     for (const auto& name : req.topic_names) {

@@ -57,7 +57,6 @@ void run_one(cluster_state& s, group_state& g, time_point at) {
 }  // namespace
 
 void run_group_timers(cluster_state& s, time_point now) {
-  s.groups.saw(now);
   // Deadlines run in time order, each at its own time, as they would have
   // under a shell that polled exactly then.
   for (;;) {

@@ -154,11 +154,6 @@ struct group_coordinator {
   /// Member ids (client id + "-" + a UUID); apart from the other sources so
   /// that groups do not change topic ids or fault draws.
   std::mt19937_64 member_random;
-  /// The latest time a group request or poll() brought (cluster actions happen then).
-  time_point last_now{};
-  void saw(time_point now) {
-    if (now > last_now) last_now = now;
-  }
 
   group_state* find(std::string_view id);
   const group_state* find(std::string_view id) const;

@@ -206,7 +206,7 @@ struct handle_result {
   /// The whole response frame, size prefix included; nullopt: send nothing.
   std::optional<std::vector<std::uint8_t>> response;
   /// When to send the response (or close after it): arrival + broker latency
-  /// + fault delays, or the end of a Fetch's wait.
+  /// + fault delays.
   time_point send_at{};
   /// Close the connection now; nothing is sent (response is nullopt).
   bool close_before_response = false;
