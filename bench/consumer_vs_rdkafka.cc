@@ -88,8 +88,7 @@ struct mock {
 };
 
 /// Produces `count` records of `size` bytes, round robin over `partitions`.
-bool fill(const std::string& bootstrap, const char* topic, long count, long size,
-          int partitions) {
+bool fill(const std::string& bootstrap, const char* topic, long count, long size, int partitions) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   if (!set(conf, "bootstrap.servers", bootstrap) || !set(conf, "linger.ms", "5") ||
       !set(conf, "queue.buffering.max.messages", "1000000") || !set(conf, "log_level", "3"))

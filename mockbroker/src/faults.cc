@@ -32,13 +32,15 @@ std::string_view fault_kind_name(fault_kind kind) noexcept {
 namespace detail {
 
 bool has_target_filter(const fault_match& m) {
-  return m.topic.has_value() || m.partition.has_value() || m.producer_id.has_value();
+  return m.topic.has_value() || m.partition.has_value() || m.producer_id.has_value() ||
+         m.group.has_value();
 }
 
 bool target_matches(const fault_match& m, const target& t) {
   if (m.topic && *m.topic != t.topic) return false;
   if (m.partition && *m.partition != t.partition) return false;
   if (m.producer_id && *m.producer_id != t.producer_id) return false;
+  if (m.group && (!t.group || *m.group != *t.group)) return false;
   return true;
 }
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kwire/mockbroker/cluster.hpp"
@@ -25,14 +26,24 @@ struct rule_entry {
 
 /// Something a request touches, for matching fault rules.
 struct target {
+  /// A constructor rather than an aggregate, so that handlers that name no
+  /// group keep writing {topic, partition, producer_id}.
+  target(std::string topic_ = {}, std::int32_t partition_ = -1, std::int64_t producer_id_ = -1,
+         std::optional<std::string> group_ = std::nullopt)
+      : topic(std::move(topic_)),
+        partition(partition_),
+        producer_id(producer_id_),
+        group(std::move(group_)) {}
+
   std::string topic;
   std::int32_t partition = -1;
   std::int64_t producer_id = -1;
+  std::optional<std::string> group;  ///< the group id of a group request
 };
 
 /// Does `m`'s topic/partition/producer filter accept `t`?
 bool target_matches(const fault_match& m, const target& t);
-/// Does `m` name a topic, partition or producer id?
+/// Does `m` name a topic, partition, producer id or group?
 bool has_target_filter(const fault_match& m);
 
 /// What the rules that fired on one request add up to.

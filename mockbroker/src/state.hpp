@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "groups/groups.hpp"
 #include "kwire/mockbroker/cluster.hpp"
 #include "kwire/protocol/header.hpp"
 #include "parking.hpp"
@@ -108,6 +109,8 @@ struct cluster_state {
   parking_lot parked;
   /// Fetches waiting for data, oldest first.
   std::vector<waiting_fetch> waiting_fetches;
+  /// Classic consumer groups and their committed offsets (groups/groups.hpp).
+  group_coordinator groups;
 
   broker_state* find_broker(std::int32_t id);
   const broker_state* find_broker(std::int32_t id) const;

@@ -5,7 +5,10 @@
 
 namespace kwire::mockbroker::detail {
 
-void run_timers(cluster_state& s, time_point now) { expire_fetches(s, now); }
+void run_timers(cluster_state& s, time_point now) {
+  expire_fetches(s, now);
+  run_group_timers(s, now);
+}
 
 std::optional<time_point> next_timer(const cluster_state& s) {
   std::optional<time_point> next;
@@ -13,6 +16,7 @@ std::optional<time_point> next_timer(const cluster_state& s) {
     if (t && (!next || *t < *next)) next = t;
   };
   consider(next_fetch_deadline(s));
+  consider(next_group_deadline(s));
   return next;
 }
 

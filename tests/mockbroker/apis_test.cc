@@ -14,7 +14,8 @@ using namespace kwire::mockbroker::testing;
 namespace {
 
 /// The keys the mock serves, as the README lists them.
-const std::vector<std::int16_t> served_keys = {0, 1, 2, 3, 10, 18, 19, 20, 22, 60};
+const std::vector<std::int16_t> served_keys = {0,  1,  2,  3,  8,  9,  10, 11, 12, 13,
+                                               14, 15, 16, 18, 19, 20, 22, 42, 47, 60};
 
 std::int16_t advertised_max(const api_info& api) {
   return api.latest_version_unstable && api.max_version > api.min_version
@@ -24,7 +25,9 @@ std::int16_t advertised_max(const api_info& api) {
 
 }  // namespace
 
-TEST_CASE("ApiVersions lists exactly the served APIs, in key order, at every version") {
+TEST_CASE(
+    "ApiVersions lists exactly the served APIs, in key order, at every "
+    "version") {
   harness h;
   for (std::int16_t v = api_versions_request::min_version; v <= api_versions_request::max_version;
        ++v) {
@@ -42,7 +45,9 @@ TEST_CASE("ApiVersions lists exactly the served APIs, in key order, at every ver
   }
 }
 
-TEST_CASE("ApiVersions with advertise_all_apis lists every API of the codec, at every version") {
+TEST_CASE(
+    "ApiVersions with advertise_all_apis lists every API of the codec, "
+    "at every version") {
   cluster_config config;
   config.advertise_all_apis = true;
   harness h(config);
@@ -58,13 +63,15 @@ TEST_CASE("ApiVersions with advertise_all_apis lists every API of the codec, at 
       CHECK(r.api_keys[i].max_version == advertised_max(api));
     }
   }
-  // Advertised is not served: Heartbeat still closes the connection.
-  auto closed = h.send(1, heartbeat_request{}, 4);
+  // Advertised is not served: DescribeAcls still closes the connection.
+  auto closed = h.send(1, describe_acls_request{}, 3);
   CHECK(closed.close_before_response);
-  CHECK(closed.close_reason == "Heartbeat (API key 12) is not served by the mock cluster");
+  CHECK(closed.close_reason == "DescribeAcls (API key 29) is not served by the mock cluster");
 }
 
-TEST_CASE("ApiVersions of an unknown version gets UNSUPPORTED_VERSION in a v0 response") {
+TEST_CASE(
+    "ApiVersions of an unknown version gets UNSUPPORTED_VERSION in a v0 "
+    "response") {
   harness h;
   std::vector<std::uint8_t> payload;
   writer w(payload);
@@ -83,7 +90,9 @@ TEST_CASE("ApiVersions of an unknown version gets UNSUPPORTED_VERSION in a v0 re
   CHECK(r.api_keys[0].max_version == api_versions_request::max_version);
 }
 
-TEST_CASE("Metadata auto-creates topics and describes brokers and partitions at every version") {
+TEST_CASE(
+    "Metadata auto-creates topics and describes brokers and partitions "
+    "at every version") {
   for (std::int16_t v = 0; v <= metadata_request::max_version; ++v) {
     cluster_config config;
     config.default_partitions = 3;
@@ -135,7 +144,8 @@ TEST_CASE("Metadata without auto-creation, with bad names, and for all topics") 
   r = h.call<metadata_response>(2, all, 9);
   REQUIRE(r.topics.size() == 2);
   CHECK(r.topics[1].partitions.size() == 2);
-  r = h.call<metadata_response>(2, metadata_request{}, 0);  // v0: an empty list means all
+  r = h.call<metadata_response>(2, metadata_request{},
+                                0);  // v0: an empty list means all
   CHECK(r.topics.size() == 2);
 }
 
@@ -214,7 +224,9 @@ TEST_CASE("Produce then Fetch returns the batches with offsets, at every version
   }
 }
 
-TEST_CASE("Fetch honours max bytes, waits when empty, and reports bad offsets and non-leaders") {
+TEST_CASE(
+    "Fetch honours max bytes, waits when empty, and reports bad offsets "
+    "and non-leaders") {
   harness h;
   REQUIRE(h.c.create_topic("t", {.partitions = 1, .replication_factor = 2}) == kafka_error::none);
   const auto leader = h.leader("t");
@@ -271,7 +283,9 @@ TEST_CASE("Fetch honours max bytes, waits when empty, and reports bad offsets an
   CHECK(nl.error_code == ec(kafka_error::not_leader_or_follower));
 }
 
-TEST_CASE("ListOffsets: earliest, latest, by timestamp, max timestamp, v0 old style") {
+TEST_CASE(
+    "ListOffsets: earliest, latest, by timestamp, max timestamp, v0 old "
+    "style") {
   harness h;
   REQUIRE(h.c.create_topic("t") == kafka_error::none);
   const auto leader = h.leader("t");
@@ -389,7 +403,8 @@ TEST_CASE("DescribeCluster lists the live brokers") {
 }
 
 TEST_CASE(
-    "InitProducerId: a fresh id without a transactional id (as Kafka), epoch bumps and fencing "
+    "InitProducerId: a fresh id without a transactional id (as Kafka), "
+    "epoch bumps and fencing "
     "with one") {
   harness h;
   init_producer_id_request req;
@@ -424,7 +439,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "Every API at its first and last version: served ones answer, others close naming the API") {
+    "Every API at its first and last version: served ones answer, others "
+    "close naming the API") {
   harness h;
   for (const api_info& api : all_apis()) {
     const bool served =
@@ -463,18 +479,19 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "An API the mock does not serve closes the connection, with no answer and no fault counted") {
+    "An API the mock does not serve closes the connection, with no "
+    "answer and no fault counted") {
   harness h;
   fault_rule any;
   any.action = fault_action::error(kafka_error::unknown_server_error);
   const auto id = h.c.add_fault(any);
-  for (auto result : {h.send(1, heartbeat_request{}, 4), h.send(1, offset_commit_request{}, 8)}) {
+  for (auto result : {h.send(1, describe_acls_request{}, 3), h.send(1, end_txn_request{}, 3)}) {
     CHECK(result.close_before_response);
     CHECK_FALSE(result.response);
     CHECK(result.faults.empty());
   }
   CHECK(h.c.request_log().back().close_reason ==
-        "OffsetCommit (API key 8) is not served by the mock cluster");
+        "EndTxn (API key 26) is not served by the mock cluster");
   CHECK(h.c.faults().at(0).matched == 0);
   CHECK(h.c.fired(id) == 0);
 }

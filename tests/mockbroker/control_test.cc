@@ -124,21 +124,22 @@ TEST_CASE("A control hook can serve an API the cluster does not, and remove itse
   harness h;
   int calls = 0;
   control_id self = 0;
-  self = h.c.control(heartbeat_request::api_key, [&](const control_request& r) {
+  self = h.c.control(describe_acls_request::api_key, [&](const control_request& r) {
     ++calls;
-    CHECK(r.body.as<heartbeat_request>()->group_id == "g");
+    CHECK(r.body.as<describe_acls_request>()->resource_name_filter ==
+          std::optional<std::string>("g"));
     CHECK(h.c.remove_control(self));  // one-shot
-    heartbeat_response resp;
-    resp.error_code = ec(kafka_error::rebalance_in_progress);
+    describe_acls_response resp;
+    resp.error_code = ec(kafka_error::security_disabled);
     return control_decision::answer(std::move(resp));
   });
-  heartbeat_request hb;
-  hb.group_id = "g";
-  auto r = h.call<heartbeat_response>(1, hb, 4);
-  CHECK(r.error_code == ec(kafka_error::rebalance_in_progress));
-  auto closed = h.send(1, hb, 4);
+  describe_acls_request acls;
+  acls.resource_name_filter = "g";
+  auto r = h.call<describe_acls_response>(1, acls, 3);
+  CHECK(r.error_code == ec(kafka_error::security_disabled));
+  auto closed = h.send(1, acls, 3);
   CHECK(closed.close_before_response);
-  CHECK(closed.close_reason == "Heartbeat (API key 12) is not served by the mock cluster");
+  CHECK(closed.close_reason == "DescribeAcls (API key 29) is not served by the mock cluster");
   CHECK(calls == 1);
 }
 

@@ -1,17 +1,13 @@
-// FindCoordinator: a live broker chosen by a stable hash of the key (Kafka
-// hashes onto partitions of __consumer_offsets; the mock has none).
+// FindCoordinator: groups (key type 0) get the group module's choice
+// (groups/coordinator.cc: a stable hash of the key, unless the group's
+// coordinator was moved); transactional ids (key type 1) the same hash.
+// Kafka hashes onto partitions of __consumer_offsets; the mock has none.
+#include "../groups/groups.hpp"
 #include "../handler.hpp"
 #include "kwire/protocol/messages.hpp"
 
 namespace kwire::mockbroker::detail {
 namespace {
-
-/// FNV-1a: a stable hash for coordinator choice.
-std::uint64_t stable_hash(std::string_view s) noexcept {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  return h;
-}
 
 any_message serve(cluster_state& s, const decoded_request& request, request_context& ctx) {
   const auto& req = *request.body.as<find_coordinator_request>();
@@ -27,16 +23,10 @@ any_message serve(cluster_state& s, const decoded_request& request, request_cont
       c.error = code(kafka_error::invalid_request);
       return c;
     }
-    const std::size_t n = s.brokers.size();
-    const std::size_t start = stable_hash(key) % n;
-    for (std::size_t i = 0; i < n; ++i) {
-      const broker_state& b = s.brokers[(start + i) % n];
-      if (b.up) {
-        c.broker = &b;
-        return c;
-      }
-    }
-    c.error = code(kafka_error::coordinator_not_available);
+    const coordinator_choice found =
+        req.key_type == 0 ? group_coordinator_for(s, key) : coordinator_by_hash(s, key);
+    c.error = found.error;
+    c.broker = found.broker;
     return c;
   };
   if (v < 4) {

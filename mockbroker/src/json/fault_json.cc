@@ -39,6 +39,8 @@ bool read_rule(const json::object& o, fault_rule& rule, json_reader& r) {
       ok = r.integer_as(key, 0, INT32_MAX, rule.match.partition.emplace());
     } else if (key == "producer_id") {
       ok = r.integer_as(key, 0, INT64_MAX, rule.match.producer_id.emplace());
+    } else if (key == "group") {
+      ok = r.string(key, rule.match.group.emplace());
     } else if (key == "nth") {
       ok = r.integer_as(key, 1, INT64_MAX, rule.match.nth);
     } else if (key == "probability") {
@@ -152,6 +154,7 @@ json::object fault_rule_object(const fault_rule& rule) {
   if (m.topic) o["topic"] = json_text(*m.topic);
   if (m.partition) o["partition"] = *m.partition;
   if (m.producer_id) o["producer_id"] = *m.producer_id;
+  if (m.group) o["group"] = *m.group;
   if (m.nth) o["nth"] = m.nth;
   if (m.probability != 1.0) o["probability"] = m.probability;
   const auto& a = rule.action;

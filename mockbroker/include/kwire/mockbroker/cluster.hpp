@@ -75,6 +75,28 @@ struct cluster_config {
   /// codec tests against real clients). Requests of an API the mock does not
   /// serve still close their connection.
   bool advertise_all_apis = false;
+
+  // The group coordinator (classic groups), with Kafka's broker settings.
+  /// JoinGroup's session timeout must lie in [min, max], else
+  /// INVALID_SESSION_TIMEOUT (group.min.session.timeout.ms, 6 s, and
+  /// group.max.session.timeout.ms, 30 min).
+  std::int32_t group_min_session_timeout_ms = 6000;
+  std::int32_t group_max_session_timeout_ms = 1800000;
+  /// How long the first rebalance of an Empty group waits for more members
+  /// (group.initial.rebalance.delay.ms). Kafka's default is 3000; the mock's
+  /// is 0, so that a lone member's JoinGroup is answered when it arrives.
+  std::int32_t group_initial_rebalance_delay_ms = 0;
+  /// Most members of a group (group.max.size); more get GROUP_MAX_SIZE_REACHED.
+  std::int32_t group_max_size = 2147483647;
+  /// Longest committed offset metadata (offset.metadata.max.bytes); longer
+  /// gets OFFSET_METADATA_TOO_LARGE.
+  std::int32_t offset_metadata_max_bytes = 4096;
+  /// Largest record batch Kafka writes to __consumer_offsets (its
+  /// message.max.bytes, 1 MiB + 12): a group whose metadata is larger fails
+  /// the leader's SyncGroup with UNKNOWN_SERVER_ERROR (and rebalances), an
+  /// offset commit larger than this gets INVALID_COMMIT_OFFSET_SIZE. The mock
+  /// keeps no such topic; it sizes the records as Kafka's formats would.
+  std::int32_t offsets_topic_max_message_bytes = 1048588;
 };
 
 /// Per-topic settings for create_topic() (CreateTopics configs map onto these).
@@ -127,11 +149,13 @@ struct fault_action {
 };
 
 /// Which requests a rule applies to. Every given criterion must hold. Topic,
-/// partition and producer id look inside the request: Produce (topics,
+/// partition, producer id and group look inside the request: Produce (topics,
 /// partitions, the producer id of each batch), Fetch and ListOffsets (topics
-/// and partitions), Metadata, CreateTopics and DeleteTopics (topic names);
-/// a request of another API never matches a rule that names them. A rule
-/// matches a request if any one of its partitions fits.
+/// and partitions), Metadata, CreateTopics and DeleteTopics (topic names),
+/// the group APIs (group ids; OffsetCommit, OffsetFetch and OffsetDelete
+/// also their topics and partitions); a request of another API never
+/// matches a rule that names them. A rule matches a request if any one of
+/// its targets fits.
 struct fault_match {
   std::optional<std::int32_t> broker;
   std::optional<std::int16_t> api_key;
@@ -139,6 +163,9 @@ struct fault_match {
   std::optional<std::string> topic;
   std::optional<std::int32_t> partition;
   std::optional<std::int64_t> producer_id;
+  /// A group id: JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
+  /// OffsetFetch, OffsetDelete, DescribeGroups and DeleteGroups naming it.
+  std::optional<std::string> group;
   /// > 0: matching requests before the n-th (1-based) pass untouched; the
   /// rule can fire from the n-th on (with count = 1: the n-th only).
   std::uint64_t nth = 0;
@@ -277,6 +304,52 @@ struct stored_record {
   std::string key_string() const {
     return key ? std::string(key->begin(), key->end()) : std::string();
   }
+};
+
+// ---- groups -------------------------------------------------------------------------
+
+/// A group's name and state, as groups() lists it.
+struct group_listing {
+  std::string group_id;
+  std::string state;          ///< "Empty", "PreparingRebalance", "CompletingRebalance", "Stable"
+  std::string protocol_type;  ///< "" for a group that only commits offsets
+  std::int32_t coordinator = -1;  ///< the broker that coordinates it, -1 if none is up
+};
+
+/// A member of a group.
+struct group_member_info {
+  std::string member_id;
+  std::optional<std::string> group_instance_id;  ///< static members
+  std::string client_id;
+  std::string client_host;
+  std::int32_t session_timeout_ms = 0;
+  std::int32_t rebalance_timeout_ms = 0;
+  /// Its metadata for the group's protocol (empty until one is chosen).
+  std::vector<std::uint8_t> metadata;
+  /// What the leader assigned it (empty before the first SyncGroup of the leader).
+  std::vector<std::uint8_t> assignment;
+};
+
+/// A committed offset of a group.
+struct group_offset_info {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = -1;
+  std::string metadata;
+  std::int32_t leader_epoch = -1;
+};
+
+/// Everything about one group.
+struct group_info {
+  std::string group_id;
+  std::string state;
+  std::string protocol_type;
+  std::optional<std::string> protocol;  ///< the chosen protocol, once a generation has one
+  std::int32_t generation = 0;
+  std::optional<std::string> leader;
+  std::int32_t coordinator = -1;
+  std::vector<group_member_info> members;  ///< in the order they joined
+  std::vector<group_offset_info> offsets;  ///< by topic, then partition
 };
 
 // ---- control hooks --------------------------------------------------------------
@@ -421,6 +494,35 @@ class cluster {
   // -- producers --
   /// Allocates a producer id with epoch 0, as InitProducerId does.
   std::pair<std::int64_t, std::int16_t> allocate_producer_id();
+
+  // -- groups (classic consumer groups) --
+  // The actions happen at the latest time the cluster was given (handle()
+  // or poll()); answers they ready for parked requests come from poll().
+  /// Every group with its state, by id.
+  std::vector<group_listing> groups() const;
+  /// One group, or nullopt when there is none.
+  std::optional<group_info> group(std::string_view group_id) const;
+  /// Removes a member (or a member id handed out with MEMBER_ID_REQUIRED)
+  /// as if its session had expired now: its parked JoinGroup gets
+  /// UNKNOWN_MEMBER_ID and the group rebalances. False for an unknown group or member.
+  bool expire_member(std::string_view group_id, std::string_view member_id);
+  /// Starts a rebalance of a Stable or CompletingRebalance group, as a
+  /// member's new subscription would: heartbeats get REBALANCE_IN_PROGRESS
+  /// and members must rejoin. False if the group has no members or already rebalances.
+  bool rebalance_group(std::string_view group_id);
+  /// Makes `broker_id` the group's coordinator (FindCoordinator says so,
+  /// other brokers answer NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE while
+  /// it is down). Parked JoinGroup and SyncGroup requests get NOT_COORDINATOR,
+  /// as when Kafka unloads a group; members and offsets stay. False for an unknown broker.
+  bool move_group_coordinator(std::string_view group_id, std::int32_t broker_id);
+  /// Sets a committed offset as OffsetCommit would (creating an Empty group
+  /// if needed). UNKNOWN_TOPIC_OR_PARTITION for an unknown partition,
+  /// OFFSET_METADATA_TOO_LARGE above offset_metadata_max_bytes,
+  /// INVALID_COMMIT_OFFSET_SIZE for a record too large for
+  /// offsets_topic_max_message_bytes, else none.
+  kafka_error set_committed_offset(std::string_view group_id, std::string_view topic,
+                                   std::int32_t partition, std::int64_t offset,
+                                   std::string_view metadata = {}, std::int32_t leader_epoch = -1);
 
   // -- faults --
   /// Adds a rule after the others (rules are evaluated in this order).
