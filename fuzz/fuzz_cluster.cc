@@ -5,14 +5,17 @@
 // copies and keeps every decoded request; bits 1-4: one fault rule that fires
 // on half the requests, 0 for none; bits 5-6: a control hook on Metadata
 // that passes, delays, or answers with a default response, 0 for none; bit 7:
-// a hook that answers Heartbeat, an API the cluster does not serve). Then entries: a selector byte
-// (bits 0-1: broker 1-3, or 0 for an id no broker has; bits 2-3: connection; bits 4-7: time step of
-// 37 ms each), an int32 big-endian frame size and the frame (the last entry takes what is left). A
-// connection the cluster closed is replaced by a new one, as a client reconnects. Oracles: handle()
-// never throws and answers or closes: a request that gets neither is an acks=0 Produce or hit a
-// dropping fault. A response is one whole frame with the request's correlation id; if the request
-// decodes, the response decodes as its API and version answer (ApiVersions for a version the broker
-// lacks: as v0). Leaks are ASan's to find.
+// a hook that answers every Heartbeat before the group coordinator sees it). Then entries: a
+// selector byte (bits 0-1: broker 1-3, or 0 for an id no broker has; bits 2-3: connection; bits
+// 4-7: time step of 37 ms each), an int32 big-endian frame size and the frame (the last entry takes
+// what is left). A connection the cluster closed is replaced by a new one, as a client reconnects.
+// Oracles: handle() never throws and answers, parks or closes: a request that gets none is an
+// acks=0 Produce or hit a dropping fault; a parked one (a Fetch waiting for data, a JoinGroup
+// waiting for its rebalance) is answered through poll() once, on its connection, unless the
+// connection closed, and none is left waiting after the cluster's timers run out. A response is one
+// whole frame with the request's correlation id; if the request decodes, the response decodes as
+// its API and version answer (ApiVersions for a version the broker lacks: as v0). Leaks are ASan's
+// to find.
 #include <algorithm>
 #include <array>
 #include <cstdint>

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "cluster_impl.hpp"
+#include "groups/groups.hpp"
 #include "kwire/protocol/record_batch.hpp"
 #include "timers.hpp"
 
@@ -80,6 +81,9 @@ bool cluster::set_broker_latency(std::int32_t broker_id, duration latency) {
 bool cluster::broker_down(std::int32_t broker_id, bool move_leaderships) {
   auto* b = impl_->state.find_broker(broker_id);
   if (!b) return false;
+  // Its groups unload first: their parked JoinGroup and SyncGroup requests
+  // get NOT_COORDINATOR, as when Kafka moves a coordinator away.
+  unload_groups_of(impl_->state, broker_id, impl_->last_now);
   b->up = false;
   if (!move_leaderships) return true;
   for (auto& [name, t] : impl_->state.topics)

@@ -4,7 +4,7 @@ loopback. kcat (librdkafka) produces with idempotence and consumes back;
 kafka-python produces and consumes; confluent-kafka produces idempotently
 and consumes in a group. Every message must come back exactly once. Before
 them, a raw socket checks that ApiVersions lists only the served APIs (every API
-with --advertise-all-apis) and that an unserved one (Heartbeat) closes the
+with --advertise-all-apis) and that an unserved one (EndTxn) closes the
 connection either way.
 
 Run with Debian's /usr/bin/python3 (its kafka and confluent_kafka modules).
@@ -34,7 +34,7 @@ def stop_mock(p):
     assert p.wait(timeout=20) == 0, p.stderr.read()
 
 
-SERVED_API_KEYS = [0, 1, 2, 3, 10, 18, 19, 20, 22, 60]
+SERVED_API_KEYS = [0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 22, 42, 47, 60]
 
 
 def request(sock, api_key, version, body, correlation_id):
@@ -58,9 +58,9 @@ def advertised_apis(bootstrap, expected):
         assert (correlation_id, error) == (1, 0), (correlation_id, error)
         keys = [struct.unpack(">hhh", reply[10 + 6 * i:16 + 6 * i])[0] for i in range(count)]
         assert keys == expected, f"ApiVersions advertised {keys}, expected {expected}"
-        # Heartbeat v0: group id "g", generation 1, member id "m".
-        heartbeat = struct.pack(">h", 1) + b"g" + struct.pack(">ih", 1, 1) + b"m"
-        assert request(sock, 12, 0, heartbeat, 2) is None, "an unserved API was answered"
+        # EndTxn v0: transactional id "t", producer id 1, epoch 0, commit.
+        end_txn = struct.pack(">h", 1) + b"t" + struct.pack(">qh?", 1, 0, True)
+        assert request(sock, 26, 0, end_txn, 2) is None, "an unserved API was answered"
     return len(keys)
 
 
@@ -152,8 +152,7 @@ def confluent(bootstrap):
     for i in range(300):
         p.produce("ck-payments", key=b"card-%d" % (i % 11), value=b"%d" % i)
     assert p.flush(30) == 0
-    # Consumer groups (JoinGroup, SyncGroup, ...) are not served by the mock:
-    # assign the partitions directly.
+    # Partitions assigned directly (consumer_groups.py tests subscribe()).
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "kwire-interop",
                   "enable.auto.commit": False})
     c.assign([TopicPartition("ck-payments", p, OFFSET_BEGINNING) for p in range(4)])

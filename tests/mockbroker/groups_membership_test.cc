@@ -609,6 +609,16 @@ TEST_CASE("Coordinator moves: FindCoordinator follows, parked requests get NOT_C
   CHECK(h.call<find_coordinator_response>(old, fc, 2).node_id == old);
 }
 
+TEST_CASE("A coordinator that goes down answers its parked JoinGroup with NOT_COORDINATOR") {
+  harness h(delayed(5000));
+  const std::int32_t b = coordinator_of(h, "g");
+  auto j = send_request(h, b, join_request("g", ""), 3);
+  REQUIRE(j.parked());
+  REQUIRE(h.c.broker_down(b));
+  auto p = poll(h);
+  CHECK(p.get<join_group_response>(j).error_code == ec(kafka_error::not_coordinator));
+}
+
 TEST_CASE("A fault rule can name a group") {
   harness h;
   fault_rule rule;

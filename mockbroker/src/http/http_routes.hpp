@@ -1,6 +1,7 @@
 // The control API's routes (http_api.hpp lists them): what a handler is
 // given, the helpers every handler answers with, and the handlers, grouped
-// by resource in topic_routes.cc, cluster_routes.cc and request_log_routes.cc.
+// by resource in topic_routes.cc, cluster_routes.cc, group_routes.cc and
+// request_log_routes.cc.
 // http_api.cc holds the table from method and path pattern to handler.
 #pragma once
 
@@ -60,6 +61,14 @@ http_reply clear_faults_route(route_call& call);   // DELETE /faults
 http_reply get_fault_route(route_call& call);      // GET /faults/{id}
 http_reply delete_fault_route(route_call& call);   // DELETE /faults/{id}
 http_reply reset_route(route_call& call);          // POST /reset
+
+// ---- group_routes.cc ----
+http_reply list_groups_route(route_call& call);             // GET /groups
+http_reply get_group_route(route_call& call);               // GET /groups/{id}
+http_reply expire_member_route(route_call& call);           // DELETE /groups/{id}/members/{m}
+http_reply rebalance_group_route(route_call& call);         // POST /groups/{id}/rebalance
+http_reply move_group_coordinator_route(route_call& call);  // PUT /groups/{id}/coordinator
+http_reply set_group_offsets_route(route_call& call);       // PUT /groups/{id}/offsets
 
 // ---- request_log_routes.cc ----
 /// The request log filter in a target's query (as parse_request_log_query);

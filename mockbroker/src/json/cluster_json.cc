@@ -1,5 +1,6 @@
 #include "cluster_json.hpp"
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 
@@ -7,6 +8,8 @@
 #include "json_text.hpp"
 #include "kwire/protocol/api.hpp"
 #include "kwire/protocol/json.hpp"
+#include "kwire/protocol/messages/consumer_protocol_assignment.hpp"
+#include "kwire/protocol/messages/consumer_protocol_subscription.hpp"
 #include "time_json.hpp"
 
 namespace kwire::mockbroker {
@@ -44,7 +47,74 @@ json::array ids_value(const std::vector<std::int32_t>& ids) {
   return out;
 }
 
+// A member's protocol metadata or assignment: decoded for the "consumer"
+// protocol type, else its bytes.
+json::value member_bytes_value(const std::string& protocol_type,
+                               const std::vector<std::uint8_t>& bytes, bool assignment) {
+  if (protocol_type != "consumer" || bytes.empty()) return bytes_value(bytes);
+  if (assignment) {
+    auto a = decode_consumer_protocol_assignment(bytes);
+    if (!a) return json::object{{"undecodable", json_text(a.error().message())}};
+    json::array out;
+    for (const auto& tp : a->assigned_partitions) {
+      json::array partitions(tp.partitions.begin(), tp.partitions.end());
+      out.push_back(json::object{{"topic", json_text(tp.topic)}, {"partitions", partitions}});
+    }
+    return out;
+  }
+  auto s = decode_consumer_protocol_subscription(bytes);
+  if (!s) return json::object{{"undecodable", json_text(s.error().message())}};
+  json::array topics;
+  for (const auto& t : s->topics) topics.push_back(json_text(t));
+  return json::object{{"topics", std::move(topics)}};
+}
+
 }  // namespace
+
+json::object group_listing_value(const group_listing& g) {
+  return json::object{{"group_id", json_text(g.group_id)},
+                      {"state", json_text(g.state)},
+                      {"protocol_type", json_text(g.protocol_type)},
+                      {"coordinator", g.coordinator}};
+}
+
+json::object group_value(const cluster& c, const group_info& g) {
+  json::array members;
+  for (const auto& m : g.members) {
+    members.push_back(
+        json::object{{"member_id", json_text(m.member_id)},
+                     {"group_instance_id",
+                      m.group_instance_id ? json_text(*m.group_instance_id) : json::value(nullptr)},
+                     {"client_id", json_text(m.client_id)},
+                     {"client_host", json_text(m.client_host)},
+                     {"session_timeout_ms", m.session_timeout_ms},
+                     {"rebalance_timeout_ms", m.rebalance_timeout_ms},
+                     {"metadata", member_bytes_value(g.protocol_type, m.metadata, false)},
+                     {"assignment", member_bytes_value(g.protocol_type, m.assignment, true)}});
+  }
+  json::array offsets;
+  for (const auto& o : g.offsets) {
+    const auto p = c.partition(o.topic, o.partition);
+    offsets.push_back(json::object{
+        {"topic", json_text(o.topic)},
+        {"partition", o.partition},
+        {"offset", o.offset},
+        {"metadata", json_text(o.metadata)},
+        {"leader_epoch", o.leader_epoch},
+        {"log_end_offset", p ? json::value(p->high_watermark) : json::value(nullptr)},
+        {"lag", p ? json::value(std::max<std::int64_t>(0, p->high_watermark - o.offset))
+                  : json::value(nullptr)}});
+  }
+  return json::object{{"group_id", json_text(g.group_id)},
+                      {"state", json_text(g.state)},
+                      {"protocol_type", json_text(g.protocol_type)},
+                      {"protocol", g.protocol ? json_text(*g.protocol) : json::value(nullptr)},
+                      {"generation", g.generation},
+                      {"leader", g.leader ? json_text(*g.leader) : json::value(nullptr)},
+                      {"coordinator", g.coordinator},
+                      {"members", std::move(members)},
+                      {"offsets", std::move(offsets)}};
+}
 
 json::object broker_value(const broker_info& b) {
   return json::object{

@@ -25,6 +25,19 @@ boost::json::object rule_status_value(const rule_status& s);
 /// offset, timestamp, key, value, headers [{key, value}], producer_id,
 /// producer_epoch, sequence. Keys and values print as the decoder prints them.
 boost::json::object record_value(const stored_record& r);
+/// group_id, state, protocol_type, coordinator.
+boost::json::object group_listing_value(const group_listing& g);
+/// group_id, state, protocol_type, protocol, generation, leader,
+/// coordinator, members [{member_id, group_instance_id, client_id,
+/// client_host, session_timeout_ms, rebalance_timeout_ms, metadata,
+/// assignment}] and offsets [{topic, partition, offset, metadata,
+/// leader_epoch, log_end_offset, lag}]; for the "consumer" protocol type,
+/// metadata and assignment are decoded (subscription: {topics}; assignment:
+/// [{topic, partitions}]; {undecodable: why} when a client sent garbage),
+/// else bytes as record_value prints them. Lag is
+/// the partition's log end minus the committed offset (null for a partition
+/// that no longer exists).
+boost::json::object group_value(const cluster& c, const group_info& g);
 /// One request log entry; see control_api::request_log_entry_json.
 boost::json::object request_log_entry_value(const logged_request& e, bool payloads);
 

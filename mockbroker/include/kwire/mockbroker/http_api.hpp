@@ -17,6 +17,13 @@
 //   PUT    /topics/{topic}/partitions/{p}/leader       {"broker": ID}
 //   PUT    /topics/{topic}/partitions/{p}/isr          {"isr": [ID, ...]}
 //   GET    /topics/{topic}/partitions/{p}/records      ?offset=N&limit=M
+//   GET    /groups                                     every group: id, state, coordinator
+//   GET    /groups/{group}                             members, assignments, offsets and lag
+//   DELETE /groups/{group}/members/{member}            expire the member's session now
+//   POST   /groups/{group}/rebalance                   members must rejoin
+//   PUT    /groups/{group}/coordinator                 {"broker": ID}
+//   PUT    /groups/{group}/offsets                     {"offsets": [{"topic", "partition",
+//                                                        "offset", "metadata"?, "leader_epoch"?}]}
 //   GET    /brokers/{id}
 //   PUT    /brokers/{id}                               {"up": bool, "latency_ms": N}
 //   POST   /faults                                     a rule, an array, or {"faults": [...]}
@@ -27,8 +34,9 @@
 //
 // Status codes: 200 (201 for a created topic or rule), 400 for a malformed
 // body or query (the message names the key and the value), 404 for an
-// unknown path, topic, partition, broker or rule, 405 for a method a path
-// does not serve, 409 for a topic that exists already.
+// unknown path, topic, partition, broker, rule, group or member, 405 for a
+// method a path does not serve, 409 for a topic that exists already or a
+// group with nothing to rebalance.
 //
 // Thread-safety: none. A control_api and the cluster it is handed are used by
 // one thread at a time: with a running tcp_server, inside tcp_server::call().
