@@ -29,7 +29,9 @@ from mock_clients import start_mock, stop_mock  # noqa: E402
 
 def produce(bootstrap, topic, count, key_mod=13):
     from confluent_kafka import Producer
+    # A lost acknowledgement costs request.timeout.ms before the retry.
     p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5,
+                  "request.timeout.ms": 3000, "socket.timeout.ms": 3000,
                   "message.send.max.retries": 1000, "retry.backoff.ms": 20})
     failed = []
     for i in range(count):
@@ -187,9 +189,9 @@ def woken_consumer(bootstrap):
             first = m.value()
     assert first == b"first", first
     time.sleep(1.0)  # the consumer's next fetch is parked at the end of the log
+    sent = time.time()
     p.produce(topic, value=b"second")
     assert p.flush(30) == 0
-    sent = time.time()
     second = None
     while second is None and time.time() < sent + 20:
         m = c.poll(0.2)
