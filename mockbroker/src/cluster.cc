@@ -117,6 +117,14 @@ bool cluster::broker_up(std::int32_t broker_id) {
   return true;
 }
 
+std::vector<fetch_session_info> cluster::fetch_sessions(std::int32_t broker_id) const {
+  std::vector<fetch_session_info> out;
+  if (const auto* cache = impl_->state.fetch_sessions.find(broker_id))
+    for (const auto& [id, s] : cache->sessions())
+      out.push_back({id, s->epoch, s->partitions.size(), s->uses_topic_ids});
+  return out;
+}
+
 kafka_error cluster::create_topic(std::string_view name, topic_config config) {
   return impl_->state.create_topic(name, config, false);
 }

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "fetch_sessions.hpp"
 #include "kwire/mockbroker/cluster.hpp"
 #include "kwire/protocol/header.hpp"
 #include "parking.hpp"
@@ -80,7 +81,8 @@ struct waiting_fetch {
   std::int32_t broker_id = 0;
   std::int16_t version = 0;
   time_point deadline{};
-  any_message request;  ///< the fetch_request, owned
+  any_message request;    ///< the fetch_request, owned
+  fetch_context session;  ///< its fetch session (fetch_sessions.hpp)
 };
 
 /// A broker's state is exactly what brokers() reports about it.
@@ -108,6 +110,8 @@ struct cluster_state {
   parking_lot parked;
   /// Fetches waiting for data, oldest first.
   std::vector<waiting_fetch> waiting_fetches;
+  /// Each broker's incremental fetch sessions (fetch_sessions.hpp).
+  fetch_session_caches fetch_sessions;
 
   broker_state* find_broker(std::int32_t id);
   const broker_state* find_broker(std::int32_t id) const;
