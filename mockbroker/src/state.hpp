@@ -81,8 +81,9 @@ struct waiting_fetch {
   std::int32_t broker_id = 0;
   std::int16_t version = 0;
   time_point deadline{};
-  any_message request;    ///< the fetch_request, owned
-  fetch_context session;  ///< its fetch session (fetch_sessions.hpp)
+  any_message request;  ///< the fetch_request, owned
+  /// Its fetch session (fetch_sessions.hpp).
+  fetch_context session;
 };
 
 /// A broker's state is exactly what brokers() reports about it.

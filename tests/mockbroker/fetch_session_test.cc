@@ -1,6 +1,9 @@
 // Incremental fetch sessions (KIP-227) in the cluster core: opening and
 // closing sessions, what incremental responses carry, session errors, topic
 // ids (v13+), the bounded cache per broker, and parked incremental fetches.
+#include <map>
+#include <random>
+
 #include "harness.hpp"
 
 // The session cache itself, sans-I/O, for what no request sequence reaches
@@ -593,4 +596,100 @@ TEST_CASE("The session epoch wraps from INT32_MAX to 1") {
   req.session_epoch = 1;
   CHECK(open_fetch_context(cache, req, 11, time_point{}).kind == fetch_context_kind::incremental);
   CHECK(session->epoch == 2);
+}
+
+TEST_CASE(
+    "Random session traffic: every answer decodes, errors are Kafka's, the cache stays bounded") {
+  cluster_config config;
+  config.fetch_session_cache_slots = 3;
+  config.fetch_session_eviction = 2s;
+  session_fixture f(7, config);
+  std::mt19937 random(7);
+  auto pick = [&](std::uint32_t n) { return static_cast<std::uint32_t>(random() % n); };
+  std::map<std::uint64_t, std::pair<std::int16_t, std::int32_t>> parked;  // ticket -> version, corr
+  const std::vector<std::pair<std::string, std::int32_t>> all = {
+      {"t", 0}, {"t", 1}, {"t", 2}, {"u", 0}, {"nope", 0}};
+  std::map<std::int16_t, int> errors;
+  int with_session = 0, answered_later = 0;
+  auto check = [&](const fetch_response& r) {
+    ++errors[r.error_code];
+    if (r.session_id != 0) ++with_session;
+    CHECK((r.error_code == 0 || r.error_code == not_found || r.error_code == bad_epoch ||
+           r.error_code == ec(kafka_error::fetch_session_topic_id_error)));
+    if (r.error_code != 0) CHECK(r.responses.empty());
+  };
+  for (int step = 0; step < 3000; ++step) {
+    f.h.now += std::chrono::milliseconds(pick(200));
+    for (auto& a : f.h.c.poll(f.h.now)) {
+      auto it = parked.find(a.ticket);
+      REQUIRE(it != parked.end());
+      REQUIRE(a.response);
+      check(harness::decode<fetch_response>(*a.response, fetch_request::api_key, it->second.first,
+                                            it->second.second));
+      parked.erase(it);
+      ++answered_later;
+    }
+    if (pick(4) == 0) {
+      const auto& [topic, partition] = all[pick(4)];
+      f.produce(topic, partition, "v" + std::to_string(step));
+      continue;
+    }
+    const std::int32_t broker = pick(5) == 0 ? 2 : 1;
+    f.version = static_cast<std::int16_t>(7 + pick(11));
+    auto known = f.sessions(broker);
+    std::int32_t id = 0, epoch = -1;
+    switch (pick(6)) {
+      case 0:
+        epoch = 0;
+        break;
+      case 1:
+        break;
+      case 2:
+        id = static_cast<std::int32_t>(random());
+        epoch = static_cast<std::int32_t>(random());
+        break;
+      default:
+        if (!known.empty()) {
+          const auto& s = known[pick(static_cast<std::uint32_t>(known.size()))];
+          id = s.id;
+          const std::int32_t epochs[] = {s.epoch, s.epoch, s.epoch, 0, -1, s.epoch + 1};
+          epoch = epochs[pick(6)];
+        }
+    }
+    std::vector<part> parts;
+    for (const auto& [topic, partition] : all)
+      if (topic != "nope" && pick(3) == 0)
+        parts.push_back({topic, partition, static_cast<std::int64_t>(pick(3))});
+    std::vector<std::pair<std::string, std::vector<std::int32_t>>> forgotten;
+    if (pick(4) == 0) forgotten.push_back({"t", {static_cast<std::int32_t>(pick(4))}});
+    const bool wait = pick(4) == 0;
+    fetch_request req = f.request(id, epoch, parts, forgotten, wait ? 300 : 0, wait ? 1 << 20 : 1);
+    if (pick(8) == 0) {
+      fetch_request::fetch_topic ghost;
+      ghost.topic = "ghost";
+      ghost.topic_id = uuid{9};
+      ghost.partitions.push_back({});
+      req.topics.push_back(ghost);
+    }
+    auto result = f.h.send(broker, req, f.version, pick(3) + 1);
+    REQUIRE_FALSE(result.closes());
+    if (result.parked != 0) {
+      parked[result.parked] = {f.version, f.h.correlation};
+    } else {
+      REQUIRE(result.response);
+      check(harness::decode<fetch_response>(*result.response, fetch_request::api_key, f.version,
+                                            f.h.correlation));
+    }
+    CHECK(f.sessions(1).size() <= 3);
+    CHECK(f.sessions(2).size() <= 3);
+  }
+  // The run went through every path.
+  INFO("with session " << with_session << ", answered later " << answered_later);
+  std::string counts;
+  for (auto [code, n] : errors)
+    counts += " error " + std::to_string(code) + ": " + std::to_string(n);
+  INFO(counts);
+  CHECK(errors.size() == 4);
+  CHECK(with_session > 300);
+  CHECK(answered_later > 100);
 }
