@@ -137,6 +137,13 @@ void finish_incremental(fetch_context& context, fetch_response& response) {
       partitions.push_back(std::move(pd));
     }
     if (partitions.empty()) continue;
+    // Partitions of one topic that are adjacent once the others are left
+    // out share an entry, as Kafka groups its response.
+    if (!kept.empty() && kept.back().topic == topic.topic &&
+        kept.back().topic_id == topic.topic_id) {
+      for (auto& pd : partitions) kept.back().partitions.push_back(std::move(pd));
+      continue;
+    }
     topic.partitions = std::move(partitions);
     kept.push_back(std::move(topic));
   }

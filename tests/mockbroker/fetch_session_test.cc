@@ -221,6 +221,43 @@ TEST_CASE("An incremental response sends partitions that returned records last n
   CHECK(f.included(r) == strings{"t/1+1", "t/0+1"});  // session order p2, p1, p0
 }
 
+TEST_CASE("An incremental request's leader epoch and max bytes stay in the session") {
+  session_fixture f(11);
+  const std::int32_t id = f.open({{"t", 0, 0}, {"u", 0, 0}, {"t", 1, 0}});
+  REQUIRE(f.h.c.move_leader("t", 0, 2));
+  REQUIRE(f.h.c.move_leader("t", 0, 1));
+  const std::int32_t epoch = f.h.c.partition("t", 0)->leader_epoch;
+  auto with = [&](std::int32_t session_epoch, std::int32_t leader_epoch, std::int32_t max_bytes) {
+    fetch_request r = f.request(id, session_epoch, {{"t", 0, 0}});
+    r.topics[0].partitions[0].current_leader_epoch = leader_epoch;
+    r.topics[0].partitions[0].partition_max_bytes = max_bytes;
+    return r;
+  };
+  const std::string fenced = "t/0!" + std::to_string(ec(kafka_error::fenced_leader_epoch));
+  auto r = f.fetch(with(1, epoch - 1, 1 << 20));
+  CHECK(f.included(r) == strings{fenced});
+  r = f.fetch(f.request(id, 2, {}));  // the stale epoch is kept
+  CHECK(f.included(r) == strings{fenced});
+  r = f.fetch(with(3, epoch, 1 << 20));
+  CHECK(f.included(r) == strings{"t/0"});  // sent again now that the error is gone
+  r = f.fetch(f.request(id, 4, {}));
+  CHECK(f.included(r).empty());
+
+  // MaxBytes 1 for t/0 is kept: one batch at a time.
+  f.produce("t", 0, "a");
+  f.produce("t", 0, "b");
+  r = f.fetch(with(5, epoch, 1));
+  CHECK(f.included(r) == strings{"t/0+1"});
+  r = f.fetch(f.request(id, 6, {}));
+  CHECK(f.included(r) == strings{"t/0+1"});
+  // t/0 moved behind t/1: with u/0 left out, t/1 and t/0 are adjacent
+  // and share one topic entry.
+  f.produce("t", 1, "c");
+  r = f.fetch(with(7, epoch, 1 << 20));
+  CHECK(f.included(r) == strings{"t/1+1", "t/0+2"});
+  CHECK(r.responses.size() == 1);
+}
+
 TEST_CASE("Incremental responses carry a changed log start offset and every error") {
   session_fixture f(11);
   REQUIRE(
