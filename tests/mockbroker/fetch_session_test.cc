@@ -250,12 +250,21 @@ TEST_CASE("An incremental request's leader epoch and max bytes stay in the sessi
   CHECK(f.included(r) == strings{"t/0+1"});
   r = f.fetch(f.request(id, 6, {}));
   CHECK(f.included(r) == strings{"t/0+1"});
-  // t/0 moved behind t/1: with u/0 left out, t/1 and t/0 are adjacent
-  // and share one topic entry.
+  // t/0 moved behind t/1 (the session is u/0, t/1, t/0 now).
   f.produce("t", 1, "c");
   r = f.fetch(with(7, epoch, 1 << 20));
   CHECK(f.included(r) == strings{"t/1+1", "t/0+2"});
   CHECK(r.responses.size() == 1);
+}
+
+TEST_CASE("Partitions of a topic adjacent in an incremental response share one entry") {
+  session_fixture f(11);
+  const std::int32_t id = f.open({{"t", 0, 0}, {"u", 0, 0}, {"t", 1, 0}});
+  f.produce("t", 0, "a");
+  f.produce("t", 1, "b");
+  auto r = f.fetch(f.request(id, 1, {}));
+  CHECK(f.included(r) == strings{"t/0+1", "t/1+1"});
+  CHECK(r.responses.size() == 1);  // u/0 left out between them, as Kafka groups
 }
 
 TEST_CASE("Incremental responses carry a changed log start offset and every error") {
