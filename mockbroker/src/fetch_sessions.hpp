@@ -136,6 +136,8 @@ class fetch_session_caches {
   fetch_session_cache& of(std::int32_t broker, const cluster_config& config);
   /// The broker's cache if it has one yet.
   const fetch_session_cache* find(std::int32_t broker) const;
+  /// Every cache made so far, by broker id.
+  const std::map<std::int32_t, fetch_session_cache>& all() const noexcept { return caches_; }
 
  private:
   std::map<std::int32_t, fetch_session_cache> caches_;

@@ -306,6 +306,24 @@ TEST_CASE("Incremental responses carry a changed log start offset and every erro
   CHECK(f.included(r) == strings{"t/0!" + std::to_string(ec(kafka_error::offset_out_of_range))});
 }
 
+TEST_CASE("Fault rules naming a partition match incremental fetches of sessions that hold it") {
+  session_fixture f(13);
+  const std::int32_t id = f.open({{"t", 0, 0}, {"t", 1, 0}});
+  fault_rule rule;
+  rule.match.api_key = fetch_request::api_key;
+  rule.match.topic = "t";
+  rule.match.partition = 1;
+  rule.action = fault_action::error(kafka_error::not_leader_or_follower);
+  rule.count = 1;
+  const rule_id fault = f.h.c.add_fault(rule);
+  // The request lists nothing; its session holds t/1.
+  auto r = f.fetch(f.request(id, 1, {}));
+  CHECK(f.included(r) == strings{"t/1!" + std::to_string(ec(kafka_error::not_leader_or_follower))});
+  CHECK(f.h.c.fired(fault) == 1);
+  r = f.fetch(f.request(id, 2, {}));
+  CHECK(f.included(r) == strings{"t/1"});  // sent again once the error is gone
+}
+
 TEST_CASE("Session errors answer at the top level and leave the session as it was") {
   session_fixture f(7);
   const std::int32_t id = f.open({{"t", 0, 0}, {"t", 1, 0}});

@@ -189,13 +189,24 @@ any_message error_response(const cluster_state&, const decoded_request& request,
 }
 
 std::vector<target> targets(const cluster_state& s, const decoded_request& request) {
+  const auto& req = *request.body.as<fetch_request>();
+  const std::int16_t v = request.header.api_version;
   std::vector<target> out;
-  for (auto& t : request.body.as<fetch_request>()->topics) {
-    std::string name = t.topic;
-    if (request.header.api_version >= 13)
-      if (const auto* ts = s.find_topic_by_id(t.topic_id)) name = ts->name;
-    for (auto& p : t.partitions) out.push_back({name, p.partition, -1});
-  }
+  auto name_of = [&](const std::string& topic, const uuid& id) {
+    if (v >= 13)
+      if (const auto* ts = s.find_topic_by_id(id)) return ts->name;
+    return topic;
+  };
+  for (auto& t : req.topics)
+    for (auto& p : t.partitions) out.push_back({name_of(t.topic, t.topic_id), p.partition, -1});
+  // An incremental fetch also reads the partitions of its session, so rules
+  // naming them match it. The broker is not known here: the session is the
+  // one with this id and expected epoch on any broker.
+  if (v >= 7 && req.session_epoch > 0)
+    for (const auto& [broker, cache] : s.fetch_sessions.all())
+      if (auto session = cache.find(req.session_id); session && session->epoch == req.session_epoch)
+        for (const auto& p : session->partitions)
+          out.push_back({name_of(p.key.topic, p.key.topic_id), p.key.partition, -1});
   return out;
 }
 
