@@ -215,7 +215,8 @@ bool fetch_session_cache::try_evict(bool privileged, std::size_t size, time_poin
   for (const auto& [id, s] : sessions_)
     if (!lru || std::tie(s->last_used, s->id) < std::tie(lru->last_used, lru->id)) lru = s.get();
   if (now - lru->last_used > eviction_) {
-    sessions_.erase(lru->id);
+    const std::int32_t stale = lru->id;
+    sessions_.erase(stale);
     return true;
   }
   // Else the least valuable evictable one, if the new one is worth more.
@@ -231,7 +232,8 @@ bool fetch_session_cache::try_evict(bool privileged, std::size_t size, time_poin
   if (std::tie(privileged, size, new_key_id) <
       std::tie(least->privileged, least->cached_size, least->id))
     return false;
-  sessions_.erase(least->id);
+  const std::int32_t victim = least->id;
+  sessions_.erase(victim);
   return true;
 }
 
