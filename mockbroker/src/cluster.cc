@@ -84,6 +84,7 @@ bool cluster::broker_down(std::int32_t broker_id, bool move_leaderships) {
   // Its groups unload first: their parked JoinGroup and SyncGroup requests
   // get NOT_COORDINATOR, as when Kafka moves a coordinator away.
   unload_groups_of(impl_->state, broker_id, impl_->last_now);
+  impl_->state.fetch_sessions.forget(broker_id);
   b->up = false;
   if (!move_leaderships) return true;
   for (auto& [name, t] : impl_->state.topics)
@@ -119,6 +120,14 @@ bool cluster::broker_up(std::int32_t broker_id) {
     }
   wake_all_fetches(impl_->state, impl_->last_now);
   return true;
+}
+
+std::vector<fetch_session_info> cluster::fetch_sessions(std::int32_t broker_id) const {
+  std::vector<fetch_session_info> out;
+  if (const auto* cache = impl_->state.fetch_sessions.find(broker_id))
+    for (const auto& [id, s] : cache->sessions())
+      out.push_back({id, s->epoch, s->partitions.size(), s->uses_topic_ids});
+  return out;
 }
 
 kafka_error cluster::create_topic(std::string_view name, topic_config config) {

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "fetch_sessions.hpp"
 #include "groups/groups.hpp"
 #include "kwire/mockbroker/cluster.hpp"
 #include "kwire/protocol/header.hpp"
@@ -82,6 +83,8 @@ struct waiting_fetch {
   std::int16_t version = 0;
   time_point deadline{};
   any_message request;  ///< the fetch_request, owned
+  /// Its fetch session (fetch_sessions.hpp).
+  fetch_context session;
 };
 
 /// A broker's state is exactly what brokers() reports about it.
@@ -111,6 +114,8 @@ struct cluster_state {
   std::vector<waiting_fetch> waiting_fetches;
   /// Classic consumer groups and their committed offsets (groups/groups.hpp).
   group_coordinator groups;
+  /// Each broker's incremental fetch sessions (fetch_sessions.hpp).
+  fetch_session_caches fetch_sessions;
 
   broker_state* find_broker(std::int32_t id);
   const broker_state* find_broker(std::int32_t id) const;

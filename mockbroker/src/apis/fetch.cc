@@ -2,7 +2,10 @@
 // converted to message sets for v0-v3. A Fetch with less than MinBytes
 // waits (parked) until an append to a partition it asks for gives enough,
 // or MaxWaitMs passes, as Kafka's delayed fetch. Error faults land on the
-// partitions they match.
+// partitions they match. v7+ use incremental fetch sessions
+// (fetch_sessions.hpp): the session is opened or updated when the request
+// arrives, the partitions it names are read, and the response is finished
+// against the session once, when it is sent.
 #include <algorithm>
 #include <limits>
 
@@ -148,12 +151,19 @@ bool answer_now(const fetch_request& req, const built_fetch& b) {
 
 any_message serve(cluster_state& s, const decoded_request& request, request_context& ctx) {
   const auto& req = *request.body.as<fetch_request>();
-  built_fetch b = build(s, req, ctx);
-  if (answer_now(req, b)) return wrap(std::move(b.response));
+  fetch_session_cache& sessions = s.fetch_sessions.of(ctx.broker_id, s.config);
+  fetch_context session = open_fetch_context(sessions, req, ctx.version, ctx.now);
+  if (session.kind == fetch_context_kind::error) return wrap(session_error_response(session.error));
+  const fetch_request& read = session.to_read(req);
+  built_fetch b = build(s, read, ctx);
+  if (answer_now(read, b)) {
+    finish_fetch_response(sessions, session, read, ctx.version, b.response, ctx.now);
+    return wrap(std::move(b.response));
+  }
   // Too little data: parked until an append gives enough, or MaxWaitMs passes.
   s.waiting_fetches.push_back({ctx.park(), ctx.broker_id, ctx.version,
                                ctx.now + std::chrono::milliseconds(req.max_wait_ms),
-                               request.body.clone()});
+                               request.body.clone(), std::move(session)});
   return {};
 }
 
@@ -179,20 +189,31 @@ any_message error_response(const cluster_state&, const decoded_request& request,
 }
 
 std::vector<target> targets(const cluster_state& s, const decoded_request& request) {
+  const auto& req = *request.body.as<fetch_request>();
+  const std::int16_t v = request.header.api_version;
   std::vector<target> out;
-  for (auto& t : request.body.as<fetch_request>()->topics) {
-    std::string name = t.topic;
-    if (request.header.api_version >= 13)
-      if (const auto* ts = s.find_topic_by_id(t.topic_id)) name = ts->name;
-    for (auto& p : t.partitions) out.push_back({name, p.partition, -1});
-  }
+  auto name_of = [&](const std::string& topic, const uuid& id) {
+    if (v >= 13)
+      if (const auto* ts = s.find_topic_by_id(id)) return ts->name;
+    return topic;
+  };
+  for (auto& t : req.topics)
+    for (auto& p : t.partitions) out.push_back({name_of(t.topic, t.topic_id), p.partition, -1});
+  // An incremental fetch also reads the partitions of its session, so rules
+  // naming them match it. The broker is not known here: the session is the
+  // one with this id and expected epoch on any broker.
+  if (v >= 7 && req.session_epoch > 0)
+    for (const auto& [broker, cache] : s.fetch_sessions.all())
+      if (auto session = cache.find(req.session_id); session && session->epoch == req.session_epoch)
+        for (const auto& p : session->partitions)
+          out.push_back({name_of(p.key.topic, p.key.topic_id), p.key.partition, -1});
   return out;
 }
 
 /// Does the waiting fetch ask for this partition?
 bool asks_for(const cluster_state& s, const waiting_fetch& w, std::string_view topic,
               std::int32_t partition) {
-  for (const auto& t : w.request.as<fetch_request>()->topics) {
+  for (const auto& t : w.session.to_read(*w.request.as<fetch_request>()).topics) {
     if (w.version >= 13) {
       const topic_state* ts = s.find_topic_by_id(t.topic_id);
       if (!ts || ts->name != topic) continue;
@@ -213,7 +234,7 @@ void answer_waiting(cluster_state& s, time_point now, Due due) {
   std::vector<waiting_fetch> keep;
   for (auto& w : s.waiting_fetches) {
     if (!s.parked.live(w.id)) continue;
-    const auto& req = *w.request.as<fetch_request>();
+    const fetch_request& read = w.session.to_read(*w.request.as<fetch_request>());
     if (!due(w)) {
       keep.push_back(std::move(w));
       continue;
@@ -222,11 +243,14 @@ void answer_waiting(cluster_state& s, time_point now, Due due) {
     ctx.broker_id = w.broker_id;
     ctx.now = now;
     ctx.version = w.version;
-    built_fetch b = build(s, req, ctx);
-    if (now < w.deadline && !answer_now(req, b)) {
-      keep.push_back(std::move(w));
+    built_fetch b = build(s, read, ctx);
+    if (now < w.deadline && !answer_now(read, b)) {
+      keep.push_back(std::move(w));  // still waiting: the session is left as it is
       continue;
     }
+    // Answered now: the one time its session learns what was sent.
+    finish_fetch_response(s.fetch_sessions.of(w.broker_id, s.config), w.session, read, w.version,
+                          b.response, now);
     s.parked.answer(w.id, wrap(std::move(b.response)), now);
   }
   s.waiting_fetches = std::move(keep);

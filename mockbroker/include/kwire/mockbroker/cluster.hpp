@@ -97,6 +97,27 @@ struct cluster_config {
   /// offset commit larger than this gets INVALID_COMMIT_OFFSET_SIZE. The mock
   /// keeps no such topic; it sizes the records as Kafka's formats would.
   std::int32_t offsets_topic_max_message_bytes = 1048588;
+  /// Incremental fetch sessions (KIP-227) each broker keeps at most (Kafka's
+  /// max.incremental.fetch.session.cache.slots). When they are all taken and
+  /// none can be evicted, a Fetch that asks for a session is answered in
+  /// full without one (SessionId 0); 0 opens none.
+  std::size_t fetch_session_cache_slots = 1000;
+  /// Kafka's min.incremental.fetch.session.eviction.ms: a session unused
+  /// this long is evicted first; a session younger than this is evicted only
+  /// for a follower's.
+  duration fetch_session_eviction = std::chrono::milliseconds(120000);
+};
+
+/// One incremental fetch session (KIP-227) a broker keeps, for tests.
+struct fetch_session_info {
+  std::int32_t id = 0;
+  /// The SessionEpoch its next incremental Fetch must carry.
+  std::int32_t epoch = 0;
+  /// The partitions in it.
+  std::size_t partitions = 0;
+  /// Opened by Fetch v13+ (partitions named by topic id).
+  bool uses_topic_ids = false;
+  bool operator==(const fetch_session_info&) const = default;
 };
 
 /// Per-topic settings for create_topic() (CreateTopics configs map onto these).
@@ -455,6 +476,9 @@ class cluster {
   /// Brings a broker back: it rejoins the ISR of its partitions and leads
   /// those that were offline.
   bool broker_up(std::int32_t broker_id);
+  /// The incremental fetch sessions a broker keeps, by id (empty for an
+  /// unknown broker).
+  std::vector<fetch_session_info> fetch_sessions(std::int32_t broker_id) const;
 
   // -- topics and partitions --
   /// Creates a topic; none when it exists (TOPIC_ALREADY_EXISTS) or the
