@@ -185,7 +185,8 @@ TEST_CASE("http: set committed offsets, all or nothing", "[http][groups]") {
       {R"({"offsets": [{"topic": "payments", "partition": 0, "offset": 1},
                        {"topic": "payments", "partition": 9, "offset": 1}]})",
        "'offsets'[1]: no partition payments-9"},
-      {"{\"offsets\": [{\"topic\": \"payments\", \"partition\": 0, \"offset\": 1, \"metadata\": \"" +
+      {"{\"offsets\": [{\"topic\": \"payments\", \"partition\": 0, \"offset\": 1, \"metadata\": "
+       "\"" +
            std::string(5000, 'x') + "\"}]}",
        "'offsets'[0]: 'metadata' is longer than 4096 bytes (offset_metadata_max_bytes)"},
   };

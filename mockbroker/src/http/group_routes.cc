@@ -48,8 +48,8 @@ http_reply rebalance_group_route(route_call& call) {
   const auto g = call.c.group(id);
   if (!g) return no_group(id);
   if (!call.c.rebalance_group(id))
-    return http_error(409, "group '" + to_valid_utf8(id) + "' is " + g->state +
-                               " with " + std::to_string(g->members.size()) +
+    return http_error(409, "group '" + to_valid_utf8(id) + "' is " + g->state + " with " +
+                               std::to_string(g->members.size()) +
                                " members: nothing to rebalance");
   return json_reply(group_value(call.c, *call.c.group(id)));
 }
@@ -95,14 +95,13 @@ http_reply set_group_offsets_route(route_call& call) {
     if (!v.is_object()) return bad_request(where + ": expected an object");
     json_reader e(v.as_object());
     entry out;
-    const bool ok = e.only_keys({"topic", "partition", "offset", "metadata", "leader_epoch"}) &&
-                    e.require("topic") && e.string("topic", out.topic) &&
-                    e.require("partition") &&
-                    e.integer_as("partition", 0, INT32_MAX, out.partition) &&
-                    e.require("offset") && e.integer_as("offset", -1, INT64_MAX, out.offset) &&
-                    (!e.has("metadata") || e.string("metadata", out.metadata)) &&
-                    (!e.has("leader_epoch") ||
-                     e.integer_as("leader_epoch", -1, INT32_MAX, out.leader_epoch));
+    const bool ok =
+        e.only_keys({"topic", "partition", "offset", "metadata", "leader_epoch"}) &&
+        e.require("topic") && e.string("topic", out.topic) && e.require("partition") &&
+        e.integer_as("partition", 0, INT32_MAX, out.partition) && e.require("offset") &&
+        e.integer_as("offset", -1, INT64_MAX, out.offset) &&
+        (!e.has("metadata") || e.string("metadata", out.metadata)) &&
+        (!e.has("leader_epoch") || e.integer_as("leader_epoch", -1, INT32_MAX, out.leader_epoch));
     if (!ok) return bad_request(where + ": " + e.error());
     if (out.metadata.size() > static_cast<std::size_t>(call.c.config().offset_metadata_max_bytes))
       return bad_request(where + ": 'metadata' is longer than " +
@@ -115,11 +114,11 @@ http_reply set_group_offsets_route(route_call& call) {
   }
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto& e = entries[i];
-    const kafka_error err = call.c.set_committed_offset(id, e.topic, e.partition, e.offset,
-                                                        e.metadata, e.leader_epoch);
+    const kafka_error err =
+        call.c.set_committed_offset(id, e.topic, e.partition, e.offset, e.metadata, e.leader_epoch);
     if (err != kafka_error::none)
-      return bad_request("'offsets'[" + std::to_string(i) + "]: " +
-                         std::string(kafka_error_name(static_cast<std::int16_t>(err))));
+      return bad_request("'offsets'[" + std::to_string(i) +
+                         "]: " + std::string(kafka_error_name(static_cast<std::int16_t>(err))));
   }
   return json_reply(group_value(call.c, *call.c.group(id)));
 }
