@@ -212,9 +212,27 @@ command add_mock(CLI::App& app) {
           ""));
   add_number(*sub, "--port", o->first_port, 1, 65535,
              "first broker listens on P, the next on P+1, ... (default: ephemeral ports)", false);
-  sub->add_option("--host", o->host, "address to listen on")
-      ->type_name("ADDRESS")
+  sub->add_option("--host", o->host, "address or host name to listen on (IPv6: ::1)")
+      ->type_name("HOST")
       ->capture_default_str();
+  sub->add_option("--advertised-host", o->advertised_host,
+                  "host that Metadata and FindCoordinator tell clients (default: --host, or "
+                  "127.0.0.1 when --host is 0.0.0.0 or ::)")
+      ->type_name("HOST")
+      ->check(not_empty("the advertised host"));
+  add_number(*sub, "--advertised-port", o->advertised_first_port, 1, 65535,
+             "first broker is advertised on P, the next on P+1, ... (default: the ports bound)",
+             false);
+  sub->add_option("--stdin-eof", o->stdin_eof,
+                  "exit when standard input ends: auto (only when it is a pipe or a socket), "
+                  "exit, ignore")
+      ->check(CLI::IsMember({"auto", "exit", "ignore"}))
+      ->capture_default_str();
+  sub->add_option(
+         "--ready-file", o->ready_file,
+         "once listening, write the bootstrap list and the HTTP address there (atomically)")
+      ->type_name("PATH")
+      ->check(not_empty("the ready file"));
   add_number(*sub, "--partitions", o->partitions, 1, 100000, "partitions of auto-created topics");
   add_number(*sub, "--seed", o->seed, 0, LLONG_MAX,
              "seed of the random source behind probabilistic faults");
@@ -254,13 +272,19 @@ command add_mock(CLI::App& app) {
   sub->footer(
       "Starts a mock Kafka cluster and prints its bootstrap list (host:port,...) as the first "
       "line\n"
-      "of standard output; serves until SIGINT or SIGTERM, or until standard input closes, then\n"
-      "exits 0.");
+      "of standard output; serves until SIGINT or SIGTERM, or until standard input (a pipe or a\n"
+      "socket) closes, then exits 0.");
   return {sub, [o] {
             if (o->first_port > 0 && o->first_port + o->brokers - 1 > 65535) {
               refuse("--port: " + std::to_string(o->first_port) + " with --brokers " +
                      std::to_string(o->brokers) + " puts the last broker on port " +
                      std::to_string(o->first_port + o->brokers - 1) + ", above 65535");
+            }
+            if (o->advertised_first_port > 0 && o->advertised_first_port + o->brokers - 1 > 65535) {
+              refuse("--advertised-port: " + std::to_string(o->advertised_first_port) +
+                     " with --brokers " + std::to_string(o->brokers) +
+                     " puts the last broker on port " +
+                     std::to_string(o->advertised_first_port + o->brokers - 1) + ", above 65535");
             }
             return run_mock(*o);
           }};

@@ -1,15 +1,16 @@
-// `kwire mock`: a mock Kafka cluster on loopback, for tests in any language.
+// `kwire mock`: a mock Kafka cluster on loopback (or any address), for
+// tests in any language: it serves until SIGINT or SIGTERM, or until a
+// harness that holds its standard input (a pipe or a socket) goes away.
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
-#include <string>
-#include <thread>
-
 #include <fstream>
+#include <iostream>
 #include <iterator>
+#include <string>
 
 #include "kwire/mockbroker/cluster.hpp"
 #include "kwire/mockbroker/fault_json.hpp"
@@ -48,6 +49,51 @@ std::string apply_initial_state(mockbroker::cluster& cluster, const std::vector<
   return {};
 }
 
+/// Does `mode` ask to exit when standard input ends? "auto": only when it
+/// is a pipe or a socket, whose end means the harness that holds it is gone;
+/// never a terminal, a regular file, /dev/null or /dev/zero, which either
+/// end at once or never and would be read in a busy loop.
+bool watch_stdin(const std::string& mode) {
+  if (mode == "exit") return true;
+  if (mode == "ignore") return false;
+  struct stat st {};
+  if (::fstat(STDIN_FILENO, &st) != 0) return false;
+  return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+}
+
+/// Returns at SIGINT or SIGTERM, or when a watched standard input ends
+/// (what arrives on it is read and dropped).
+void serve_until_stopped(bool stdin_watched) {
+  while (!stop_requested) {
+    pollfd p{STDIN_FILENO, POLLIN, 0};
+    const int ready = ::poll(&p, stdin_watched ? 1 : 0, 200);
+    if (ready > 0) {
+      char buf[4096];
+      const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+      if (n == 0) return;  // end of input
+      if (n < 0 && errno != EINTR) stdin_watched = false;
+    } else if (ready < 0 && errno != EINTR) {
+      stdin_watched = false;
+    }
+  }
+}
+
+/// Writes `text` to `path` through a temporary file renamed over it, so a
+/// harness polling for the file never reads half of it. "" or what failed.
+std::string write_ready_file(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    if (!out || !(out << text) || !out.flush()) return std::strerror(errno);
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const std::string error = std::strerror(errno);
+    std::remove(temporary.c_str());
+    return error;
+  }
+  return {};
+}
+
 }  // namespace
 
 int run_mock(const mock_options& given) {
@@ -81,10 +127,14 @@ int run_mock(const mock_options& given) {
   }
   mockbroker::tcp_server_options options;
   options.bind_host = given.host;
-  if (given.first_port > 0) {
-    // main.cc checked that the last broker's port is at most 65535.
-    for (int b = 0; b < config.broker_count; ++b)
+  options.advertised_host = given.advertised_host;
+  // main.cc checked that the last broker's ports are at most 65535.
+  for (int b = 0; b < config.broker_count; ++b) {
+    if (given.first_port > 0)
       options.ports.push_back(static_cast<std::uint16_t>(given.first_port + b));
+    if (given.advertised_first_port > 0)
+      options.advertised_ports.push_back(
+          static_cast<std::uint16_t>(given.advertised_first_port + b));
   }
   if (!given.quiet)
     options.log = [](std::string_view line) { std::cerr << "kwire mock: " << line << "\n"; };
@@ -115,29 +165,25 @@ int run_mock(const mock_options& given) {
   }
   server->start();
   if (http_server) http_server->start();
-  std::cout << server->bootstrap_servers() << std::endl;
-  if (http_server) std::cout << http_server->address() << std::endl;
+  std::string ready = server->bootstrap_servers() + "\n";
+  if (http_server) ready += http_server->address() + "\n";
+  std::cout << ready << std::flush;
+  int status = 0;
+  if (!given.ready_file.empty()) {
+    if (const auto error = write_ready_file(given.ready_file, ready); !error.empty()) {
+      std::cerr << "kwire mock: --ready-file " << given.ready_file << ": " << error << "\n";
+      stop_requested = 1;
+      status = 1;
+    }
+  }
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  // Serve until a signal, or until standard input reaches its end (a test
-  // harness that dies takes the mock with it).
-  bool stdin_open = true;
-  while (!stop_requested) {
-    pollfd p{STDIN_FILENO, POLLIN, 0};
-    const int ready = stdin_open ? ::poll(&p, 1, 200) : (::usleep(200000), 0);
-    if (ready > 0) {
-      char buf[4096];
-      const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-      if (n == 0) break;  // end of input
-      if (n < 0 && errno != EINTR) stdin_open = false;
-    } else if (ready < 0 && errno != EINTR) {
-      stdin_open = false;
-    }
-  }
+  serve_until_stopped(watch_stdin(given.stdin_eof));
   if (http_server) http_server->stop();  // first: it reaches the cluster through the TCP front
-  server->stop();
-  return 0;
+  // Owed responses go out first, within the second a supervisor waits after SIGTERM.
+  server->stop(std::chrono::milliseconds(500));
+  return status;
 }
 
 }  // namespace kwire::tools

@@ -55,11 +55,17 @@ std::vector<broker_info> cluster::brokers() const {
   return out;
 }
 
+std::string host_port(std::string_view host, std::int32_t port) {
+  const bool v6 = host.find(':') != std::string_view::npos && host.front() != '[';
+  std::string out = v6 ? "[" + std::string(host) + "]" : std::string(host);
+  return out + ':' + std::to_string(port);
+}
+
 std::string cluster::bootstrap_servers() const {
   std::string out;
   for (const auto& b : impl_->state.brokers) {
     if (!out.empty()) out += ',';
-    out += b.host + ':' + std::to_string(b.port);
+    out += host_port(b.host, b.port);
   }
   return out;
 }
@@ -67,6 +73,14 @@ std::string cluster::bootstrap_servers() const {
 bool cluster::set_broker_port(std::int32_t broker_id, std::int32_t port) {
   auto* b = impl_->state.find_broker(broker_id);
   if (!b) return false;
+  b->port = port;
+  return true;
+}
+
+bool cluster::set_broker_address(std::int32_t broker_id, std::string host, std::int32_t port) {
+  auto* b = impl_->state.find_broker(broker_id);
+  if (!b) return false;
+  b->host = std::move(host);
   b->port = port;
   return true;
 }

@@ -13,6 +13,8 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include "bind_address.hpp"
+
 namespace kwire::mockbroker {
 namespace {
 
@@ -32,7 +34,11 @@ struct tcp_server::impl {
   // The core's time: wall-clock milliseconds (LogAppendTime needs them) that never run backwards.
   steady_core_clock clock;
   asio::io_context io;
+  // Keeps io.run() going while the server runs, also with no listener,
+  // connection or timer left (stop() closes the listeners first).
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::vector<std::pair<std::int32_t, std::unique_ptr<tcp::acceptor>>> acceptors;
+  std::vector<std::string> advertised;  // host:port clients are told, by broker
   std::map<std::uint64_t, std::shared_ptr<session>> sessions;  // by connection id
   // Wakes poll() at the cluster's next timer (a Fetch's wait, a group's timeouts).
   asio::steady_timer poll_timer;
@@ -278,14 +284,15 @@ void tcp_server::impl::pump() {
 
 tcp_server::tcp_server(cluster& c, tcp_server_options options)
     : cluster_(c), impl_(std::make_unique<impl>(c, std::move(options))) {
+  const auto& o = impl_->options;
+  const auto address = detail::bind_address(impl_->io, o.bind_host, "bind address");
+  const std::string advertised = !o.advertised_host.empty()     ? o.advertised_host
+                                 : detail::is_wildcard(address) ? c.config().host
+                                                                : o.bind_host;
   const auto brokers = c.brokers();
   for (std::size_t i = 0; i < brokers.size(); ++i) {
-    const std::uint16_t want = i < impl_->options.ports.size() ? impl_->options.ports[i] : 0;
+    const std::uint16_t want = i < o.ports.size() ? o.ports[i] : 0;
     boost::system::error_code ec;
-    const auto address = asio::ip::make_address(impl_->options.bind_host, ec);
-    if (ec) {
-      throw std::system_error(ec, "kwire mock: bind address '" + impl_->options.bind_host + "'");
-    }
     auto acceptor = std::make_unique<tcp::acceptor>(impl_->io);
     const tcp::endpoint endpoint(address, want);
     acceptor->open(endpoint.protocol(), ec);
@@ -294,10 +301,13 @@ tcp_server::tcp_server(cluster& c, tcp_server_options options)
     if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
       throw std::system_error(ec, "kwire mock: broker " + std::to_string(brokers[i].id) +
-                                      " cannot listen on " + impl_->options.bind_host + ":" +
-                                      std::to_string(want));
+                                      " cannot listen on " + host_port(o.bind_host, want));
     }
-    c.set_broker_port(brokers[i].id, acceptor->local_endpoint().port());
+    const std::uint16_t bound = acceptor->local_endpoint().port();
+    const std::uint16_t told =
+        i < o.advertised_ports.size() && o.advertised_ports[i] != 0 ? o.advertised_ports[i] : bound;
+    c.set_broker_address(brokers[i].id, advertised, told);
+    impl_->advertised.push_back(host_port(advertised, told));
     impl_->acceptors.emplace_back(brokers[i].id, std::move(acceptor));
   }
 }
@@ -308,21 +318,34 @@ void tcp_server::start() {
   if (impl_->running) return;
   impl_->running = true;
   for (auto& [id, acceptor] : impl_->acceptors) impl_->accept(*acceptor, id);
+  impl_->keep_running.emplace(asio::make_work_guard(impl_->io));
   impl_->thread = std::thread([this] { impl_->io.run(); });
   impl_->io_thread_id = impl_->thread.get_id();
 }
 
-void tcp_server::stop() {
+void tcp_server::stop(std::chrono::milliseconds grace) {
   if (!impl_->running) return;
   run_on_io_thread([this] {
     for (auto& [id, acceptor] : impl_->acceptors) {
       boost::system::error_code ignored;
       acceptor->close(ignored);
     }
+  });
+  const auto until = steady::now() + grace;
+  auto owed = [this] {
+    bool any = false;
+    run_on_io_thread([&] {
+      for (const auto& [id, s] : impl_->sessions) any = any || !s->queue.empty();
+    });
+    return any;
+  };
+  while (steady::now() < until && owed()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  run_on_io_thread([this] {
     auto sessions = impl_->sessions;  // close() erases from the map
     for (const auto& [id, s] : sessions) s->close("server stopping");
     impl_->poll_timer.cancel();
   });
+  impl_->keep_running.reset();
   impl_->io.stop();
   impl_->thread.join();
   impl_->running = false;
@@ -330,9 +353,9 @@ void tcp_server::stop() {
 
 std::string tcp_server::bootstrap_servers() const {
   std::string out;
-  for (const auto& [id, acceptor] : impl_->acceptors) {
+  for (const auto& address : impl_->advertised) {
     if (!out.empty()) out += ',';
-    out += impl_->options.bind_host + ":" + std::to_string(acceptor->local_endpoint().port());
+    out += address;
   }
   return out;
 }

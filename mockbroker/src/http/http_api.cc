@@ -122,10 +122,9 @@ http_reply http_error(unsigned status, std::string_view message) {
 control_api::control_api(initial_state setup) : setup_(std::move(setup)) {}
 
 void control_api::reset(cluster& c) {
-  std::vector<std::pair<std::int32_t, std::int32_t>> ports;
-  for (const auto& b : c.brokers()) ports.emplace_back(b.id, b.port);
+  const std::vector<broker_info> brokers = c.brokers();
   c = cluster(c.config());
-  for (const auto& [id, port] : ports) c.set_broker_port(id, port);
+  for (const auto& b : brokers) c.set_broker_address(b.id, b.host, b.port);
   if (setup_) setup_(c);
   ++generation_;
 }

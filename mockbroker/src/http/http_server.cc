@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "../bind_address.hpp"
 #include "http_routes.hpp"
 #include "http_target.hpp"
 
@@ -353,8 +354,7 @@ http_server::http_server(tcp_server& kafka, control_api& api, http_server_option
     : impl_(std::make_unique<impl>(kafka, api, std::move(options))) {
   auto& o = impl_->options;
   error_code ec;
-  const auto address = asio::ip::make_address(o.bind_host, ec);
-  if (ec) throw std::system_error(ec, "kwire mock: HTTP address '" + o.bind_host + "'");
+  const auto address = detail::bind_address(impl_->io, o.bind_host, "HTTP address");
   const tcp::endpoint endpoint(address, o.port);
   auto& a = impl_->acceptor;
   a.open(endpoint.protocol(), ec);
@@ -362,8 +362,8 @@ http_server::http_server(tcp_server& kafka, control_api& api, http_server_option
   if (!ec) a.bind(endpoint, ec);
   if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
-    throw std::system_error(
-        ec, "kwire mock: HTTP cannot listen on " + o.bind_host + ":" + std::to_string(o.port));
+    throw std::system_error(ec,
+                            "kwire mock: HTTP cannot listen on " + host_port(o.bind_host, o.port));
   impl_->bound = a.local_endpoint();
 }
 

@@ -280,6 +280,10 @@ struct logged_request {
 
 // ---- reading the model -------------------------------------------------------
 
+/// "host:port", an IPv6 literal in brackets ("[::1]:9092"), as clients
+/// write bootstrap lists.
+std::string host_port(std::string_view host, std::int32_t port);
+
 /// A broker as the cluster sees it.
 struct broker_info {
   std::int32_t id = 0;
@@ -463,10 +467,13 @@ class cluster {
   // -- brokers --
   /// Every broker, by id.
   std::vector<broker_info> brokers() const;
-  /// "host:port,host:port,..." of every broker.
+  /// "host:port,host:port,..." of every broker (host_port each).
   std::string bootstrap_servers() const;
   /// Changes a broker's port (a TCP front that bound an ephemeral port).
   bool set_broker_port(std::int32_t broker_id, std::int32_t port);
+  /// Changes the host and port a broker is advertised at (Metadata,
+  /// FindCoordinator, DescribeCluster).
+  bool set_broker_address(std::int32_t broker_id, std::string host, std::int32_t port);
   /// Every response from this broker is sent this much later.
   bool set_broker_latency(std::int32_t broker_id, duration latency);
   /// Takes a broker down: its requests close their connections, it leaves

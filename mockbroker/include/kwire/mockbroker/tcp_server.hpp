@@ -12,6 +12,7 @@
 // time in milliseconds (for LogAppendTime) that never runs backwards.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -29,10 +30,19 @@ namespace kwire::mockbroker {
 
 /// How the TCP front listens.
 struct tcp_server_options {
-  /// Address every listener binds to; loopback unless told otherwise.
+  /// Address every listener binds to, an IPv4 or IPv6 literal or a host
+  /// name (resolved once, first address); loopback unless told otherwise.
   std::string bind_host = "127.0.0.1";
   /// Port per broker by position; 0 or missing entries pick an ephemeral port.
   std::vector<std::uint16_t> ports;
+  /// The host Metadata and FindCoordinator tell clients (Kafka's
+  /// advertised.listeners), e.g. a container's name. Empty: bind_host as
+  /// given, or, when that is a wildcard (0.0.0.0, ::), the cluster's
+  /// configured host (cluster_config::host).
+  std::string advertised_host;
+  /// Port per broker by position that clients are told (a port forward);
+  /// 0 or missing entries: the port bound.
+  std::vector<std::uint16_t> advertised_ports;
   /// Frames above this size close their connection (Kafka's socket.request.max.bytes).
   std::size_t max_frame_size = default_max_frame_size;
   /// Receives one line per notable event (connection closed and why). May be empty.
@@ -43,9 +53,9 @@ struct tcp_server_options {
 /// the server runs, be touched only through call().
 class tcp_server {
  public:
-  /// Binds one listener per broker and tells the cluster the ports it got
-  /// (set_broker_port), so Metadata advertises them. Throws std::system_error
-  /// naming the address if a port cannot be bound.
+  /// Binds one listener per broker and tells the cluster the address to
+  /// advertise for each (set_broker_address). Throws std::system_error
+  /// naming the address if the host does not resolve or a port cannot be bound.
   tcp_server(cluster& c, tcp_server_options options = {});
   ~tcp_server();
   tcp_server(const tcp_server&) = delete;
@@ -54,9 +64,11 @@ class tcp_server {
   /// Starts the I/O thread. Idempotent.
   void start();
   /// Closes every listener and connection and joins the I/O thread. Idempotent.
-  void stop();
+  /// With a `grace`, the listeners close first and connections stay up to
+  /// that long for the responses they are owed (a waiting Fetch included).
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
 
-  /// "host:port,..." of every broker, as bound.
+  /// "host:port,..." of every broker as advertised (IPv6 in brackets).
   std::string bootstrap_servers() const;
   /// The port broker `broker_id` listens on (0 if unknown).
   std::uint16_t port(std::int32_t broker_id) const;

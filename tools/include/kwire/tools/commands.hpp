@@ -45,8 +45,10 @@ struct mock_options {
   std::vector<topic_spec> topics;
   std::uint16_t first_port =
       0;  ///< 0: ephemeral ports; else brokers on first_port, first_port + 1, ...
-  std::string host = "127.0.0.1";
-  std::int32_t partitions = 1;  ///< of auto-created topics
+  std::string host = "127.0.0.1";  ///< to listen on: a literal or a name
+  std::string advertised_host;     ///< told to clients; empty: host (see tcp_server_options)
+  std::uint16_t advertised_first_port = 0;  ///< 0: the ports bound
+  std::int32_t partitions = 1;              ///< of auto-created topics
   std::uint64_t seed = 1;
   std::string faults_path;  ///< empty: no rules at start
   bool http = false;        ///< serve the control API on http_host:http_port
@@ -55,8 +57,12 @@ struct mock_options {
   std::string http_token;
   bool quiet = false;
   bool advertise_all_apis = false;  ///< ApiVersions lists every API the codec knows, served or not
+  /// End of standard input: "auto" (exit when it is a pipe or a socket that
+  /// closes; a terminal, a file or /dev/null is not watched), "exit", "ignore".
+  std::string stdin_eof = "auto";
+  std::string ready_file;  ///< written once listening: bootstrap line, HTTP address line
 };
-/// A mock cluster on loopback until a signal or the end of standard input.
+/// A mock cluster until SIGINT or SIGTERM, or the end of a watched standard input.
 int run_mock(const mock_options& options);
 
 /// `kwire produce --bootstrap B --topic T`.
