@@ -12,7 +12,7 @@ extern const api_handler produce_api, fetch_api, list_offsets_api, metadata_api,
     offset_fetch_api, find_coordinator_api, join_group_api, heartbeat_api, leave_group_api,
     sync_group_api, describe_groups_api, list_groups_api, api_versions_api, create_topics_api,
     delete_topics_api, init_producer_id_api, delete_groups_api, offset_delete_api,
-    describe_cluster_api;
+    describe_cluster_api, consumer_group_heartbeat_api, consumer_group_describe_api;
 
 namespace {
 
@@ -37,6 +37,8 @@ constexpr std::array served = {
     &delete_groups_api,     // 42, group_admin.cc
     &offset_delete_api,     // 47, group_offsets.cc
     &describe_cluster_api,  // 60, describe_cluster.cc
+    &consumer_group_heartbeat_api,  // 68, consumer_group.cc
+    &consumer_group_describe_api,   // 69, consumer_group.cc
 };
 
 }  // namespace
