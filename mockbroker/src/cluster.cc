@@ -142,7 +142,8 @@ kafka_error cluster::create_partitions(std::string_view name, std::int32_t total
   auto& s = impl_->state;
   topic_state* t = s.find_topic(name);
   if (!t) return kafka_error::unknown_topic_or_partition;
-  if (total <= static_cast<std::int32_t>(t->partitions.size())) return kafka_error::invalid_partitions;
+  if (total <= static_cast<std::int32_t>(t->partitions.size()))
+    return kafka_error::invalid_partitions;
   const auto broker_count = static_cast<std::int32_t>(s.brokers.size());
   const auto replicas = static_cast<std::int32_t>(t->partitions.front().replicas.size());
   for (auto p = static_cast<std::int32_t>(t->partitions.size()); p < total; ++p) {

@@ -12,8 +12,8 @@ namespace kwire::mockbroker::testing {
 namespace {
 
 offset_commit_request commit_of(const std::string& group, std::int32_t epoch,
-                                 const std::string& member, const std::string& topic,
-                                 std::int32_t partition, std::int64_t offset) {
+                                const std::string& member, const std::string& topic,
+                                std::int32_t partition, std::int64_t offset) {
   offset_commit_request r;
   r.group_id = group;
   r.generation_id_or_member_epoch = epoch;
@@ -69,8 +69,8 @@ TEST_CASE("A group id is classic or consumer: each protocol is refused the other
   CHECK(h.c.group("classic")->members.size() == 1);
   consumer_group_describe_request describe_classic;
   describe_classic.group_ids = {"classic"};
-  auto dc = h.call<consumer_group_describe_response>(coordinator_of(h, "classic"),
-                                                     describe_classic, 0);
+  auto dc =
+      h.call<consumer_group_describe_response>(coordinator_of(h, "classic"), describe_classic, 0);
   CHECK(dc.groups.at(0).error_code == ec(kafka_error::group_id_not_found));
 
   // A live consumer group: JoinGroup, SyncGroup and Heartbeat of the classic protocol.
@@ -104,7 +104,8 @@ TEST_CASE("Empty groups change protocol with their committed offsets", "[consume
   auto r = heartbeat(h, join_of("g", "member-a", {"t"}));
   CHECK(r.error_code == 0);
   CHECK(h.c.group("g")->type == "consumer");
-  CHECK(fetch_v9(h, "g", std::nullopt, -1, "t") == std::make_pair(std::int16_t{0}, std::int64_t{42}));
+  CHECK(fetch_v9(h, "g", std::nullopt, -1, "t") ==
+        std::make_pair(std::int16_t{0}, std::int64_t{42}));
   // Emptied, it becomes a classic group again on a JoinGroup, offsets kept.
   REQUIRE(heartbeat(h, beat_of("g", "member-a", -1)).error_code == 0);
   auto join = h.call<join_group_response>(coordinator_of(h, "g"), join_request("g", ""), 3);
@@ -224,13 +225,13 @@ TEST_CASE("ApiVersions advertises ConsumerGroupHeartbeat and ConsumerGroupDescri
     std::map<std::int16_t, std::pair<std::int16_t, std::int16_t>> keys;
     for (const auto& k : r.api_keys) keys[k.api_key] = {k.min_version, k.max_version};
     // v1 of the heartbeat is marked unstable in the schema Kafka ships.
-    CHECK(keys.at(68) == std::make_pair(std::int16_t{0}, static_cast<std::int16_t>(unstable ? 1 : 0)));
+    CHECK(keys.at(68) ==
+          std::make_pair(std::int16_t{0}, static_cast<std::int16_t>(unstable ? 1 : 0)));
     CHECK(keys.at(69) == std::make_pair(std::int16_t{0}, std::int16_t{0}));
   }
 }
 
-TEST_CASE("The group_consumer_* settings are checked when a cluster is built",
-          "[consumer_group]") {
+TEST_CASE("The group_consumer_* settings are checked when a cluster is built", "[consumer_group]") {
   auto refused = [](auto change) {
     cluster_config cfg;
     change(cfg);
@@ -251,7 +252,9 @@ TEST_CASE("The group_consumer_* settings are checked when a cluster is built",
              Catch::Contains("group_consumer_assignors"));
   CHECK_THAT(refused([](cluster_config& c) { c.group_consumer_assignors = {"sticky"}; }),
              Catch::Contains("sticky"));
-  CHECK_THAT(refused([](cluster_config& c) { c.group_consumer_assignors = {"range", "range"}; }),
+  CHECK_THAT(refused([](cluster_config& c) {
+               c.group_consumer_assignors = {"range", "range"};
+             }),
              Catch::Contains("twice"));
 
   // Settings within range shape the answers: the interval, the default assignor.

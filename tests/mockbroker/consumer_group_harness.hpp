@@ -17,10 +17,11 @@ namespace kwire::mockbroker::testing {
 using by_topic = std::map<std::string, std::vector<std::int32_t>>;
 
 /// A joining heartbeat (epoch 0) with everything a join must carry.
-inline consumer_group_heartbeat_request join_of(
-    const std::string& group, const std::string& member, std::vector<std::string> topics,
-    std::optional<std::string> assignor = std::nullopt,
-    std::optional<std::string> instance = std::nullopt, std::int32_t rebalance_ms = 60000) {
+inline consumer_group_heartbeat_request join_of(const std::string& group, const std::string& member,
+                                                std::vector<std::string> topics,
+                                                std::optional<std::string> assignor = std::nullopt,
+                                                std::optional<std::string> instance = std::nullopt,
+                                                std::int32_t rebalance_ms = 60000) {
   consumer_group_heartbeat_request r;
   r.group_id = group;
   r.member_id = member;
@@ -102,8 +103,8 @@ inline consumer_group_describe_response::described_group describe(harness& h,
                                                                   std::int32_t broker = 0) {
   consumer_group_describe_request r;
   r.group_ids = {group};
-  auto answer = h.call<consumer_group_describe_response>(broker ? broker : coordinator_of(h, group),
-                                                         r, 0);
+  auto answer =
+      h.call<consumer_group_describe_response>(broker ? broker : coordinator_of(h, group), r, 0);
   REQUIRE(answer.groups.size() == 1);
   return answer.groups[0];
 }

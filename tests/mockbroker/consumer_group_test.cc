@@ -395,7 +395,8 @@ TEST_CASE("Subscriptions by regex (v1) follow the topics that match", "[consumer
   join.subscribed_topic_regex = "orders-.*";
   auto r = heartbeat(h, join);
   CHECK(r.error_code == 0);
-  CHECK(named(h, r.assignment->topic_partitions) == by_topic{{"orders-eu", {0}}, {"orders-us", {0}}});
+  CHECK(named(h, r.assignment->topic_partitions) ==
+        by_topic{{"orders-eu", {0}}, {"orders-us", {0}}});
   CHECK(member_of(describe(h, "g"), "member-a").subscribed_topic_regex ==
         std::optional<std::string>("orders-.*"));
   REQUIRE(h.c.create_topic("orders-asia", {.partitions = 1}) == kafka_error::none);
@@ -413,8 +414,7 @@ TEST_CASE("Subscriptions by regex (v1) follow the topics that match", "[consumer
   CHECK(describe(h, "g").members.size() == 1);
 }
 
-TEST_CASE("Bad heartbeats are refused with Kafka's codes and change nothing",
-          "[consumer_group]") {
+TEST_CASE("Bad heartbeats are refused with Kafka's codes and change nothing", "[consumer_group]") {
   harness h;
   REQUIRE(h.c.create_topic("t", {.partitions = 1}) == kafka_error::none);
   auto code_of = [&](const consumer_group_heartbeat_request& r, std::int16_t v = 1) {
@@ -563,6 +563,9 @@ TEST_CASE("ConsumerGroupDescribe shows members, epochs, assignments and targets"
   CHECK(r.groups[1].group_id == unknown);
   CHECK(r.groups[1].error_code == ec(kafka_error::group_id_not_found));
   CHECK(r.groups[1].error_message.has_value());
+  req.group_ids = {""};
+  auto empty = h.call<consumer_group_describe_response>(coordinator_of(h, "g"), req, 0);
+  CHECK(empty.groups.at(0).error_code == ec(kafka_error::invalid_group_id));
 }
 
 }  // namespace

@@ -91,7 +91,7 @@ consumer_group_describe_response::assignment described_assignment(const cluster_
 }
 
 consumer_group_describe_response::described_group described(const cluster_state& s,
-                                                             const consumer_group& g) {
+                                                            const consumer_group& g) {
   consumer_group_describe_response::described_group dg;
   dg.group_id = g.id;
   dg.group_state = std::string(consumer_group_phase_name(g.phase()));
@@ -111,19 +111,20 @@ consumer_group_describe_response::described_group described(const cluster_state&
     dm.subscribed_topic_regex = m.subscribed_topic_regex;
     dm.assignment = described_assignment(s, m.assigned);
     auto target = g.target.find(id);
-    dm.target_assignment = described_assignment(s, target == g.target.end() ? none : target->second);
+    dm.target_assignment =
+        described_assignment(s, target == g.target.end() ? none : target->second);
     dg.members.push_back(std::move(dm));
   }
   return dg;
 }
 
-any_message serve_describe(cluster_state& s, const decoded_request& request,
-                           request_context& ctx) {
+any_message serve_describe(cluster_state& s, const decoded_request& request, request_context& ctx) {
   const auto& req = *request.body.as<consumer_group_describe_request>();
   consumer_group_describe_response r;
   for (const auto& id : req.group_ids) {
     consumer_group_describe_response::described_group dg;
-    if (auto e = check_group_status(s, id, group_id_rule::any, ctx.broker_id)) {
+    // An empty id is INVALID_GROUP_ID, as Kafka 4.0 answers it.
+    if (auto e = check_group_status(s, id, group_id_rule::non_empty, ctx.broker_id)) {
       dg.error_code = *e;
     } else if (const consumer_group* g = s.consumer_groups.find(id)) {
       dg = described(s, *g);

@@ -63,27 +63,26 @@ std::size_t member_record_bytes(const std::string& group, const consumer_member&
 
 heartbeat_answer leave(cluster_state& s, const heartbeat_call& call) {
   consumer_group* g = s.consumer_groups.find(call.group_id);
-  if (!g)
-    return refuse(kafka_error::group_id_not_found, not_consumer_group(s, call.group_id));
+  if (!g) return refuse(kafka_error::group_id_not_found, not_consumer_group(s, call.group_id));
   heartbeat_answer a;
   a.member_id = call.member_id;
   a.member_epoch = call.member_epoch;
   if (!call.instance_id) {
     if (!g->find_member(call.member_id))
-      return refuse(kafka_error::unknown_member_id, "Member " + call.member_id +
-                                                        " is not a member of group " +
-                                                        call.group_id + ".");
+      return refuse(
+          kafka_error::unknown_member_id,
+          "Member " + call.member_id + " is not a member of group " + call.group_id + ".");
     fence_consumer_member(s, *g, call.member_id);
     return a;
   }
   consumer_member* m = g->static_member(*call.instance_id);
-  if (!m) return refuse(kafka_error::unknown_member_id, "Instance id " + *call.instance_id +
-                                                            " is unknown.");
+  if (!m)
+    return refuse(kafka_error::unknown_member_id,
+                  "Instance id " + *call.instance_id + " is unknown.");
   if (m->member_id != call.member_id)
-    return refuse(kafka_error::fenced_instance_id, "Static member " + call.member_id +
-                                                       " with instance id " + *call.instance_id +
-                                                       " was fenced by member " + m->member_id +
-                                                       ".");
+    return refuse(kafka_error::fenced_instance_id,
+                  "Static member " + call.member_id + " with instance id " + *call.instance_id +
+                      " was fenced by member " + m->member_id + ".");
   if (call.member_epoch == static_leave_epoch) {
     // Gone for a while: it keeps its assignment until its session ends.
     m->member_epoch = static_leave_epoch;
@@ -108,8 +107,7 @@ std::optional<heartbeat_answer> check_heartbeat(const cluster_config& config,
       call.member_id.empty())
     return invalid("MemberId can't be empty.");
   if (call.group_id.empty()) return invalid("GroupId can't be empty.");
-  if (call.instance_id && call.instance_id->empty())
-    return invalid("InstanceId can't be empty.");
+  if (call.instance_id && call.instance_id->empty()) return invalid("InstanceId can't be empty.");
   if (call.rack_id && call.rack_id->empty()) return invalid("RackId can't be empty.");
   if (call.member_epoch == 0) {
     if (call.rebalance_timeout_ms == -1)
@@ -228,8 +226,8 @@ heartbeat_answer consumer_heartbeat(cluster_state& s, const heartbeat_call& call
     // pattern from exhausting the stack.
     if (pattern.size() > max_topic_regex_bytes)
       return refuse(kafka_error::invalid_regular_expression,
-                    "SubscribedTopicRegex is longer than " +
-                        std::to_string(max_topic_regex_bytes) + " bytes.");
+                    "SubscribedTopicRegex is longer than " + std::to_string(max_topic_regex_bytes) +
+                        " bytes.");
     if (!pattern.empty()) {
       try {
         updated.compiled_regex = std::make_shared<const std::regex>(pattern);
@@ -242,9 +240,12 @@ heartbeat_answer consumer_heartbeat(cluster_state& s, const heartbeat_call& call
   }
   updated.client_id = call.client_id;
   updated.client_host = call.client_host;
-  const bool subscription_changed =
-      updated.subscribed_topic_names != base.subscribed_topic_names ||
-      updated.subscribed_topic_regex != base.subscribed_topic_regex;
+  // An empty regex subscribes to nothing, as no regex.
+  auto regex_of = [](const consumer_member& m) {
+    return m.subscribed_topic_regex.value_or(std::string());
+  };
+  const bool subscription_changed = updated.subscribed_topic_names != base.subscribed_topic_names ||
+                                    regex_of(updated) != regex_of(base);
   if ((joining || subscription_changed) &&
       member_record_bytes(call.group_id, updated) >
           static_cast<std::size_t>(std::max(s.config.offsets_topic_max_message_bytes, 0)))

@@ -121,13 +121,11 @@ void check_consumer_group_config(const cluster_config& config) {
   for (const auto& name : config.group_consumer_assignors) {
     if (name != "uniform" && name != "range")
       refuse("group_consumer_assignors: unknown assignor '" + name + "' (known: uniform, range)");
-    if (!seen.insert(name).second)
-      refuse("group_consumer_assignors names '" + name + "' twice");
+    if (!seen.insert(name).second) refuse("group_consumer_assignors names '" + name + "' twice");
   }
 }
 
-std::set<std::string> subscribed_existing_topics(const cluster_state& s,
-                                                 const consumer_member& m) {
+std::set<std::string> subscribed_existing_topics(const cluster_state& s, const consumer_member& m) {
   std::set<std::string> out;
   for (const auto& name : m.subscribed_topic_names)
     if (s.find_topic(name)) out.insert(name);

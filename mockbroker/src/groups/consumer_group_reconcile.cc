@@ -85,7 +85,8 @@ void update_target_assignment(const cluster_state& s, consumer_group& g) {
     am.member_id = id;
     for (const auto& name : subscribed_existing_topics(s, m))
       if (topics.count(name)) am.topics.insert(name);
-    if (auto t = g.target.find(id); t != g.target.end()) am.current = still_valid(t->second, topics);
+    if (auto t = g.target.find(id); t != g.target.end())
+      am.current = still_valid(t->second, topics);
     members.push_back(std::move(am));
   }
   auto result =

@@ -82,16 +82,15 @@ json::object group_listing_value(const group_listing& g) {
 json::object group_value(const cluster& c, const group_info& g) {
   json::array members;
   for (const auto& m : g.members) {
-    json::object member{
-        {"member_id", json_text(m.member_id)},
-        {"group_instance_id",
-         m.group_instance_id ? json_text(*m.group_instance_id) : json::value(nullptr)},
-        {"client_id", json_text(m.client_id)},
-        {"client_host", json_text(m.client_host)},
-        {"session_timeout_ms", m.session_timeout_ms},
-        {"rebalance_timeout_ms", m.rebalance_timeout_ms},
-        {"metadata", member_bytes_value(g.protocol_type, m.metadata, false)},
-        {"assignment", member_bytes_value(g.protocol_type, m.assignment, true)}};
+    json::object member{{"member_id", json_text(m.member_id)},
+                        {"group_instance_id", m.group_instance_id ? json_text(*m.group_instance_id)
+                                                                  : json::value(nullptr)},
+                        {"client_id", json_text(m.client_id)},
+                        {"client_host", json_text(m.client_host)},
+                        {"session_timeout_ms", m.session_timeout_ms},
+                        {"rebalance_timeout_ms", m.rebalance_timeout_ms},
+                        {"metadata", member_bytes_value(g.protocol_type, m.metadata, false)},
+                        {"assignment", member_bytes_value(g.protocol_type, m.assignment, true)}};
     if (g.type == "consumer") {
       // KIP-848: the member's epoch and where the assignor wants it.
       member["member_epoch"] = m.member_epoch;
