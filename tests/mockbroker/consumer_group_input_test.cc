@@ -1,6 +1,7 @@
 // Consumer groups of KIP-848 given bad or unusual input: every malformed
 // ConsumerGroupHeartbeat refused with Kafka's code and nothing changed,
 // absurd but legal values taken, a megabyte group id, regex subscriptions,
+// members with different subscriptions, a changed subscription,
 // group_max_size. Exact outcomes; time only moves with h.now.
 #include <limits>
 
@@ -88,6 +89,35 @@ TEST_CASE("Bad heartbeats are refused with Kafka's codes and change nothing", "[
   CHECK(mega.error_code == ec(kafka_error::unknown_server_error));
   CHECK_FALSE(h.c.group(big).has_value());
   CHECK(h.c.groups().size() == 1);
+}
+
+TEST_CASE("Members with different subscriptions: uniform balances over what each takes",
+          "[consumer_group]") {
+  harness h;
+  REQUIRE(h.c.create_topic("a", {.partitions = 2}) == kafka_error::none);
+  REQUIRE(h.c.create_topic("b", {.partitions = 2}) == kafka_error::none);
+  consumer x{"g", "member-a", {"a", "b"}};
+  consumer y{"g", "member-b", {"b"}};
+  x.beat(h);
+  CHECK(x.owned == by_topic{{"a", {0, 1}}, {"b", {0, 1}}});
+  y.beat(h);
+  converge(h, {&x, &y});
+  // Only A takes "a"; "b" moves to B until neither has two more.
+  CHECK(x.owned == by_topic{{"a", {0, 1}}});
+  CHECK(y.owned == by_topic{{"b", {0, 1}}});
+
+  // A changes its subscription: a new epoch, "a" goes to nobody else.
+  auto change = beat_of("g", "member-a", x.epoch, owned_of(h, x.owned));
+  change.subscribed_topic_names = std::vector<std::string>{"b"};
+  auto r = heartbeat(h, change);
+  CHECK(r.error_code == 0);
+  x.topics = {"b"};
+  x.owned = named(h, r.assignment->topic_partitions);
+  x.epoch = r.member_epoch;
+  converge(h, {&x, &y});
+  CHECK(describe(h, "g").group_epoch == 3);
+  CHECK(x.owned.count("a") == 0);
+  CHECK(x.owned.at("b").size() + y.owned.at("b").size() == 2);
 }
 
 TEST_CASE("group_max_size limits consumer groups too", "[consumer_group]") {
