@@ -24,6 +24,7 @@
 #include <map>
 #include <sstream>
 
+#include "cluster_setup.hpp"
 #include "kwire/mockbroker/cluster.hpp"
 #include "kwire/protocol/frame.hpp"
 #include "kwire/protocol/header.hpp"
@@ -85,11 +86,9 @@ void check_response(const std::vector<std::uint8_t>& bytes, std::span<const std:
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
-  kwire::mockbroker::cluster_config config;
-  config.request_log_capacity = (data[0] & 1) ? 8 : 0;
-  config.seed = 7;
+  const kwire::mockbroker::cluster_config config = kwire::fuzzing::fuzz_cluster_config(data[0] & 1);
   kwire::mockbroker::cluster cluster(config);
-  cluster.create_topic("fuzz", {.partitions = 3});
+  kwire::fuzzing::create_fuzz_topic(cluster);
   bool dropping_fault = false;
   if (const unsigned f = (data[0] >> 1) & 15; f > 0 && f <= std::size(fault_kinds)) {
     kwire::mockbroker::fault_rule rule;
@@ -135,7 +134,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::uint64_t next_connection = 1;
   for (auto& b : connection)
     for (auto& c : b) c = next_connection++;
-  auto now = kwire::mockbroker::time_point(std::chrono::milliseconds(1'700'000'000'000));
+  auto now = kwire::fuzzing::fuzz_start_time();
 
   // Parked requests by ticket: their frames, and the connection they came on.
   std::map<std::uint64_t, std::vector<std::uint8_t>> parked;
@@ -191,7 +190,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const unsigned broker_slot = selector & 3;
     const std::int32_t broker = broker_slot == 0 ? 9 : static_cast<std::int32_t>(broker_slot);
     auto& conn = connection[broker_slot][(selector >> 2) & 3];
-    now += std::chrono::milliseconds(37 * (selector >> 4));
+    now += std::chrono::milliseconds(kwire::fuzzing::fuzz_time_step_ms * (selector >> 4));
 
     // handle() may keep nothing of the frame: give it a copy that dies after the call.
     std::vector<std::uint8_t> copy(frame.begin(), frame.end());

@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "faults.hpp"
@@ -35,6 +36,8 @@ struct cluster::impl {
     std::int32_t throttle_ms = -1;   ///< a throttle fault's ThrottleTimeMs, or -1
     bool close_after = false;
     std::string close_reason;
+    /// An append_then_error fault's answer, sent instead of the module's.
+    std::optional<any_message> error_answer;
   };
 
   detail::cluster_state state;

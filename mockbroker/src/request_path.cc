@@ -174,13 +174,18 @@ handle_result cluster::impl::handle(std::int32_t broker_id, std::uint64_t connec
   }
 
   any_message response;
+  // append_then_error: the request is served, its answer replaced by the
+  // error, also when the answer comes later (a parked JoinGroup).
+  std::optional<any_message> error_answer;
   if (!handler->places_errors && fired.has(fault_kind::error)) {
     response = error_response_for(*handler, state, request, fired.first_code(fault_kind::error));
   } else {
     response = handler->serve(state, request, ctx);
-    if (!handler->places_errors && fired.has(fault_kind::append_then_error))
-      response = error_response_for(*handler, state, request,
-                                    fired.first_code(fault_kind::append_then_error));
+    if (!handler->places_errors && fired.has(fault_kind::append_then_error)) {
+      error_answer = error_response_for(*handler, state, request,
+                                        fired.first_code(fault_kind::append_then_error));
+      response = error_answer->clone();
+    }
   }
 
   // A parked request answered while it was served (the last member's
@@ -188,7 +193,7 @@ handle_result cluster::impl::handle(std::int32_t broker_id, std::uint64_t connec
   bool parked = false;
   if (ctx.parked != 0) {
     if (auto a = state.parked.take(ctx.parked)) {
-      response = std::move(a->body);
+      if (!error_answer) response = std::move(a->body);
     } else {
       parked = true;
     }
@@ -231,6 +236,7 @@ handle_result cluster::impl::handle(std::int32_t broker_id, std::uint64_t connec
     p.throttle_ms = fired.throttle_ms;
     p.close_after = out.close_after_response;
     p.close_reason = out.close_reason;
+    p.error_answer = std::move(error_answer);
     this->parked.emplace(ctx.parked, std::move(p));
     out.parked = ctx.parked;
     out.close_after_response = false;  // it comes with the answer
@@ -276,6 +282,8 @@ std::vector<parked_response> cluster::impl::take_parked_answers() {
     r.close_after_response = p.close_after;
     r.close_reason = std::move(p.close_reason);
     any_message& body = a.body;
+    // A superseded request (empty answer) stays unanswered even so.
+    if (!body.empty() && p.error_answer) body = std::move(*p.error_answer);
     if (!body.empty() && p.throttle_ms >= 0) {
       any_message throttled = body.clone();
       if (throttled.set_throttle_time_ms(p.throttle_ms) && encodes_at(throttled, p.version))

@@ -1,7 +1,8 @@
 // Interop: librdkafka's consumers (written by no one here) in one consumer
 // group against the mock over loopback: they join, split the partitions,
 // commit; when one leaves, the other takes every partition and resumes
-// after the commits.
+// after the commits. A consumer follows its group's coordinator when it
+// moves and rejoins when the group is made to rebalance.
 #include <catch2/catch.hpp>
 
 #include "kwire/mockbroker/tcp_server.hpp"
@@ -12,6 +13,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -40,10 +42,10 @@ void produce(const std::string& bootstrap, int from, int to) {
   rd_kafka_destroy(p);
 }
 
-rd_kafka_t* consumer(const std::string& bootstrap) {
+rd_kafka_t* consumer(const std::string& bootstrap, const std::string& group = "billing") {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   set(conf, "bootstrap.servers", bootstrap);
-  set(conf, "group.id", "billing");
+  set(conf, "group.id", group);
   set(conf, "auto.offset.reset", "earliest");
   set(conf, "enable.auto.commit", "false");
   set(conf, "session.timeout.ms", "6000");
@@ -142,5 +144,67 @@ TEST_CASE("librdkafka consumers in one group: join, split, commit, leave, resume
   CHECK(members == 1);
   rd_kafka_consumer_close(a);
   rd_kafka_destroy(a);
+  server.stop();
+}
+
+TEST_CASE("A librdkafka consumer follows a coordinator move and a forced rebalance",
+          "[interop][librdkafka]") {
+  using kwire::mockbroker::cluster;
+  cluster mock;
+  kwire::mockbroker::topic_config topic;
+  topic.partitions = 4;
+  REQUIRE(mock.create_topic("orders", topic) == kwire::kafka_error::none);
+  kwire::mockbroker::tcp_server server(mock);
+  server.start();
+  const std::string bootstrap = server.bootstrap_servers();
+  produce(bootstrap, 0, 300);
+
+  rd_kafka_t* c = consumer(bootstrap, "ledger");
+  std::set<int> seen;
+  int duplicates = 0;
+  consume({c}, seen, duplicates, 300);
+  REQUIRE(seen.size() == 300);
+  const auto group = [&] { return server.call([](cluster& m) { return m.group("ledger"); }); };
+  const auto before = group();
+  REQUIRE(before.has_value());
+  const std::int32_t generation = before->generation;
+
+  // The coordinator moves to another broker: the consumer finds it, stays
+  // in its generation, reads on and commits there.
+  const std::int32_t next = before->coordinator % 3 + 1;
+  REQUIRE(server.call([&](cluster& m) { return m.move_group_coordinator("ledger", next); }));
+  produce(bootstrap, 300, 600);
+  consume({c}, seen, duplicates, 600);
+  CHECK(seen.size() == 600);
+  CHECK(rd_kafka_commit(c, nullptr, 0) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  const auto moved = group();
+  REQUIRE(moved.has_value());
+  CHECK(moved->coordinator == next);
+  CHECK(moved->generation == generation);
+  std::int64_t committed = 0;
+  for (const auto& o : moved->offsets) committed += o.offset;
+  CHECK(committed == 600);  // every partition committed at its end
+
+  // A forced rebalance: the consumer rejoins in the next generation, keeps
+  // every partition and reads what comes next.
+  REQUIRE(server.call([](cluster& m) { return m.rebalance_group("ledger"); }));
+  produce(bootstrap, 600, 900);
+  consume({c}, seen, duplicates, 900);
+  CHECK(seen.size() == 900);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::optional<kwire::mockbroker::group_info> after;
+  while (std::chrono::steady_clock::now() < until) {
+    rd_kafka_consumer_poll(c, 20);
+    after = group();
+    if (after && after->state == "Stable" && after->generation > generation) break;
+  }
+  REQUIRE(after.has_value());
+  CHECK(after->state == "Stable");
+  CHECK(after->generation == generation + 1);
+  REQUIRE(after->members.size() == 1);
+  CHECK_FALSE(after->members[0].assignment.empty());
+  INFO("records read twice: " << duplicates);
+  rd_kafka_consumer_close(c);
+  rd_kafka_destroy(c);
   server.stop();
 }

@@ -644,6 +644,37 @@ TEST_CASE("A fault rule can name a group") {
   CHECK(lr.members[0].error_code == ec(kafka_error::not_coordinator));
 }
 
+TEST_CASE("append_then_error on JoinGroup: the member joins, its answer is the error") {
+  harness h;
+  const joined_member a = join_alone(h, "g");
+  const std::int32_t b = coordinator_of(h, "g");
+  auto first = h.call<join_group_response>(b, join_request("g", ""), 5);
+  REQUIRE(first.error_code == ec(kafka_error::member_id_required));
+  fault_rule rule;
+  rule.match.group = "g";
+  rule.match.api_key = join_group_request::api_key;
+  rule.action = fault_action::append_then_error(kafka_error::coordinator_load_in_progress);
+  rule.count = 2;
+  const rule_id id = h.c.add_fault(rule);
+  // The newcomer's JoinGroup waits for the rebalance (answered later) ...
+  auto newcomer = send_request(h, b, join_request("g", first.member_id), 5);
+  REQUIRE(newcomer.parked());
+  // ... the old member's rejoin completes it (answered at once).
+  auto rejoin = send_request(h, b, join_request("g", a.member_id), 5);
+  auto answers = poll(h);
+  CHECK(h.c.fired(id) == 2);
+  CHECK(answer_of<join_group_response>(rejoin, answers).error_code ==
+        ec(kafka_error::coordinator_load_in_progress));
+  CHECK(answers.get<join_group_response>(newcomer).error_code ==
+        ec(kafka_error::coordinator_load_in_progress));
+  // Both joins were done: the next generation has both members.
+  const auto info = h.c.group("g");
+  REQUIRE(info.has_value());
+  CHECK(info->generation == a.generation + 1);
+  CHECK(info->members.size() == 2);
+  CHECK(info->state == "CompletingRebalance");
+}
+
 TEST_CASE("Rejoining with the same metadata: the current generation, without a rebalance") {
   harness h(delayed(10));
   const std::int32_t b = coordinator_of(h, "g");

@@ -4,8 +4,9 @@
 //
 // The model is here; the behaviour is split by job: group_model.cc (one
 // group's bookkeeping: members, protocols, the vote), membership.cc
-// (JoinGroup, SyncGroup, Heartbeat, LeaveGroup and the rebalance),
-// group_timers.cc (rebalance, pending-sync and session deadlines),
+// (JoinGroup, SyncGroup, Heartbeat, LeaveGroup), rebalance.cc (preparing
+// and completing a rebalance, removing members; rebalance.hpp holds its
+// parts that membership.cc uses), group_timers.cc (rebalance, pending-sync and session deadlines),
 // offsets.cc (OffsetCommit, OffsetFetch, OffsetDelete) and coordinator.cc
 // (which broker coordinates a group). The handlers in apis/group_*.cc decode
 // requests and check the coordinator; the functions here do the rest.
@@ -248,6 +249,8 @@ struct leave_member {
 std::int16_t leave_group(cluster_state& s, std::string_view group,
                          std::vector<leave_member>& members, time_point now);
 
+// ---- rebalance.cc -------------------------------------------------------------
+
 /// Removes a member as if its session had expired (and rebalances).
 bool expire_member(cluster_state& s, std::string_view group, std::string_view member_id,
                    time_point now);
@@ -259,15 +262,6 @@ void unload_group(cluster_state& s, group_state& g, time_point now);
 /// A broker is about to go down: the groups it coordinates are unloaded
 /// (unload_group). To be called before the broker is marked down.
 void unload_groups_of(cluster_state& s, std::int32_t broker_id, time_point now);
-
-// ---- group_timers.cc ----------------------------------------------------------
-
-/// Runs the groups' deadlines due by `now` (timers.cc calls it).
-void run_group_timers(cluster_state& s, time_point now);
-/// The earliest deadline of any group, or nullopt.
-std::optional<time_point> next_group_deadline(const cluster_state& s);
-
-// Used by group_timers.cc and group_actions.cc (membership.cc).
 /// Kafka's removeMemberAndUpdateGroup: answers its parked join with
 /// UNKNOWN_MEMBER_ID, removes it, rebalances or completes the join.
 void remove_member_and_update(cluster_state& s, group_state& g, std::string_view member_id,
@@ -279,6 +273,13 @@ void remove_pending_member(cluster_state& s, group_state& g, std::string_view me
 void join_deadline_passed(cluster_state& s, group_state& g, time_point now);
 /// The pending-sync wait passed: members that did not sync are removed.
 void sync_deadline_passed(cluster_state& s, group_state& g, time_point now);
+
+// ---- group_timers.cc ----------------------------------------------------------
+
+/// Runs the groups' deadlines due by `now` (timers.cc calls it).
+void run_group_timers(cluster_state& s, time_point now);
+/// The earliest deadline of any group, or nullopt.
+std::optional<time_point> next_group_deadline(const cluster_state& s);
 
 // ---- offsets.cc ---------------------------------------------------------------
 
