@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "cluster_impl.hpp"
+#include "groups/consumer_groups.hpp"
 #include "groups/groups.hpp"
 #include "kwire/protocol/record_batch.hpp"
 #include "timers.hpp"
@@ -98,6 +99,9 @@ bool cluster::broker_down(std::int32_t broker_id, bool move_leaderships) {
   // Its groups unload first: their parked JoinGroup and SyncGroup requests
   // get NOT_COORDINATOR, as when Kafka moves a coordinator away.
   unload_groups_of(impl_->state, broker_id, impl_->last_now);
+  // Its consumer groups load on the next live broker: their members' session
+  // timeouts start again there (Kafka's onLoaded).
+  if (b->up) reload_consumer_groups_of(impl_->state, broker_id, impl_->last_now);
   impl_->state.fetch_sessions.forget(broker_id);
   b->up = false;
   if (!move_leaderships) return true;
@@ -146,6 +150,28 @@ std::vector<fetch_session_info> cluster::fetch_sessions(std::int32_t broker_id) 
 
 kafka_error cluster::create_topic(std::string_view name, topic_config config) {
   return impl_->state.create_topic(name, config, false);
+}
+
+kafka_error cluster::create_partitions(std::string_view name, std::int32_t total) {
+  auto& s = impl_->state;
+  topic_state* t = s.find_topic(name);
+  if (!t) return kafka_error::unknown_topic_or_partition;
+  if (total <= static_cast<std::int32_t>(t->partitions.size()))
+    return kafka_error::invalid_partitions;
+  const auto broker_count = static_cast<std::int32_t>(s.brokers.size());
+  const auto replicas = static_cast<std::int32_t>(t->partitions.front().replicas.size());
+  for (auto p = static_cast<std::int32_t>(t->partitions.size()); p < total; ++p) {
+    partition_state ps;
+    ps.index = p;
+    for (std::int32_t k = 0; k < replicas; ++k)
+      ps.replicas.push_back(s.brokers[static_cast<std::size_t>((p + k) % broker_count)].id);
+    for (auto id : ps.replicas)
+      if (s.find_broker(id)->up) ps.isr.push_back(id);
+    if (ps.isr.empty()) ps.isr.push_back(ps.replicas.front());
+    ps.leader = s.find_broker(ps.isr.front())->up ? ps.isr.front() : -1;
+    t->partitions.push_back(std::move(ps));
+  }
+  return kafka_error::none;
 }
 
 kafka_error cluster::delete_topic(std::string_view name) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fetch_sessions.hpp"
+#include "groups/consumer_groups.hpp"
 #include "groups/groups.hpp"
 #include "kwire/mockbroker/cluster.hpp"
 #include "kwire/protocol/header.hpp"
@@ -114,6 +115,9 @@ struct cluster_state {
   std::vector<waiting_fetch> waiting_fetches;
   /// Classic consumer groups and their committed offsets (groups/groups.hpp).
   group_coordinator groups;
+  /// Consumer groups of KIP-848 and their committed offsets
+  /// (groups/consumer_groups.hpp); a group id is in one of the two.
+  consumer_group_coordinator consumer_groups;
   /// Each broker's incremental fetch sessions (fetch_sessions.hpp).
   fetch_session_caches fetch_sessions;
 

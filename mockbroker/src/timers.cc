@@ -8,6 +8,7 @@ namespace kwire::mockbroker::detail {
 void run_timers(cluster_state& s, time_point now) {
   expire_fetches(s, now);
   run_group_timers(s, now);
+  run_consumer_group_timers(s, now);
 }
 
 std::optional<time_point> next_timer(const cluster_state& s) {
@@ -17,6 +18,7 @@ std::optional<time_point> next_timer(const cluster_state& s) {
   };
   consider(next_fetch_deadline(s));
   consider(next_group_deadline(s));
+  consider(next_consumer_group_deadline(s));
   return next;
 }
 

@@ -1,5 +1,6 @@
-// The cluster core's timers: a Fetch's MaxWaitMs, and the group
-// coordinator's rebalance and session timeouts. cluster::poll() runs them;
+// The cluster core's timers: a Fetch's MaxWaitMs, the group coordinator's
+// rebalance and session timeouts, and the consumer groups' (KIP-848)
+// session and rebalance timeouts. cluster::poll() runs them;
 // each module keeps its own deadlines. Internal to the core.
 #pragma once
 

@@ -1,9 +1,12 @@
 // ListGroups, DescribeGroups and DeleteGroups: the groups a broker
-// coordinates, as Kafka's GroupCoordinator answers for classic groups.
+// coordinates, as Kafka's GroupCoordinator answers for classic groups, and
+// as Kafka 4.0 answers for consumer groups (KIP-848): listed with type
+// "consumer", Dead to DescribeGroups (which describes classic groups only).
 #include <algorithm>
 #include <cctype>
 #include <set>
 
+#include "../groups/consumer_groups.hpp"
 #include "../groups/groups.hpp"
 #include "../handler.hpp"
 #include "kwire/protocol/messages.hpp"
@@ -30,19 +33,23 @@ any_message serve_list(cluster_state& s, const decoded_request& request, request
   for (const auto& f : req.states_filter) states.insert(lower(f));
   for (const auto& f : req.types_filter) types.insert(lower(f));
   list_groups_response r;
-  for (const auto& [id, g] : s.groups.groups) {
+  auto list = [&](const std::string& id, std::string_view state, std::string protocol_type,
+                  std::string_view type) {
     const coordinator_choice c = group_coordinator_for(s, id);
-    if (!c.broker || c.broker->id != ctx.broker_id) continue;
-    const std::string_view state = group_phase_name(g.state);
-    if (!states.empty() && !states.count(lower(state))) continue;
-    if (!types.empty() && !types.count("classic")) continue;
+    if (!c.broker || c.broker->id != ctx.broker_id) return;
+    if (!states.empty() && !states.count(lower(state))) return;
+    if (!types.empty() && !types.count(std::string(type))) return;
     list_groups_response::listed_group lg;
     lg.group_id = id;
-    lg.protocol_type = g.protocol_type.value_or("");
+    lg.protocol_type = std::move(protocol_type);
     if (ctx.version >= 4) lg.group_state = std::string(state);
-    if (ctx.version >= 5) lg.group_type = "classic";
+    if (ctx.version >= 5) lg.group_type = std::string(type);
     r.groups.push_back(std::move(lg));
-  }
+  };
+  for (const auto& [id, g] : s.groups.groups)
+    list(id, group_phase_name(g.state), g.protocol_type.value_or(""), "classic");
+  for (const auto& [id, g] : s.consumer_groups.groups)
+    list(id, consumer_group_phase_name(g.phase()), "consumer", "consumer");
   return wrap(std::move(r));
 }
 
@@ -63,6 +70,8 @@ any_message serve_describe(cluster_state& s, const decoded_request& request, req
     }
     const group_state* g = s.groups.find(id);
     if (!g) {
+      // Unknown, or a consumer group: Kafka 4.0 describes only classic
+      // groups here (v6+ would add GROUP_ID_NOT_FOUND; the codec stops at v5).
       dg.group_state = "Dead";
       r.groups.push_back(std::move(dg));
       continue;

@@ -1,5 +1,9 @@
 // JoinGroup, SyncGroup, Heartbeat and LeaveGroup: the coordinator check
 // (Kafka's validateGroupStatus), then the group module (groups/membership.cc).
+// A consumer group's id (KIP-848) is no classic group there: SyncGroup and
+// Heartbeat answer UNKNOWN_MEMBER_ID as Kafka does to a classic request for
+// a consumer group; JoinGroup and LeaveGroup look at it here.
+#include "../groups/consumer_groups.hpp"
 #include "../groups/groups.hpp"
 #include "../handler.hpp"
 #include "kwire/protocol/messages.hpp"
@@ -31,6 +35,19 @@ any_message serve_join(cluster_state& s, const decoded_request& request, request
   const auto& req = *request.body.as<join_group_request>();
   if (auto e = check_group_status(s, req.group_id, group_id_rule::non_empty, ctx.broker_id))
     return join_error_response(*e, req.member_id, ctx.version);
+  if (const consumer_group* cg = s.consumer_groups.find(req.group_id)) {
+    // Kafka 4.0 lets consumers of the classic protocol join a consumer group
+    // (KIP-848's mixed groups); the mock does not mix them and answers as
+    // Kafka does to protocols a consumer group cannot take.
+    if (!cg->members.empty())
+      return join_error_response(code(kafka_error::inconsistent_group_protocol), req.member_id,
+                                 ctx.version);
+    // An Empty consumer group gives way to a classic group, with its offsets
+    // (unless the join is refused before it touches the group).
+    if (req.session_timeout_ms >= s.config.group_min_session_timeout_ms &&
+        req.session_timeout_ms <= s.config.group_max_session_timeout_ms)
+      convert_empty_consumer_group(s, req.group_id);
+  }
   join_call call;
   call.group_id = req.group_id;
   call.session_timeout_ms = req.session_timeout_ms;
@@ -111,7 +128,10 @@ any_message serve_leave(cluster_state& s, const decoded_request& request, reques
     members.push_back({req.member_id, std::nullopt, 0});
   else
     for (const auto& m : req.members) members.push_back({m.member_id, m.group_instance_id, 0});
-  r.error_code = leave_group(s, req.group_id, members, ctx.now);
+  if (consumer_group* cg = s.consumer_groups.find(req.group_id))
+    for (auto& m : members) m.error = leave_consumer_group(s, *cg, m.member_id, m.instance_id);
+  else
+    r.error_code = leave_group(s, req.group_id, members, ctx.now);
   if (ctx.version < 3) {
     // One member: its error is the answer's.
     if (r.error_code == 0) r.error_code = members.front().error;

@@ -1,6 +1,8 @@
 // OffsetCommit, OffsetFetch and OffsetDelete: the coordinator check (Kafka's
 // validateGroupStatus; the commit and fetch APIs take an empty group id),
-// then the group module (groups/offsets.cc).
+// then the group module (groups/offsets.cc), or for a consumer group
+// (KIP-848: the generation is the member epoch) groups/consumer_group_admin.cc.
+#include "../groups/consumer_groups.hpp"
 #include "../groups/groups.hpp"
 #include "../handler.hpp"
 #include "kwire/protocol/messages.hpp"
@@ -40,6 +42,9 @@ any_message serve_commit(cluster_state& s, const decoded_request& request, reque
           t && p.partition >= 0 && static_cast<std::size_t>(p.partition) < t->partitions.size();
       p.error = known ? *e : code(kafka_error::unknown_topic_or_partition);
     }
+  } else if (consumer_group* g = s.consumer_groups.find(req.group_id)) {
+    commit_consumer_offsets(s, *g, req.generation_id_or_member_epoch, req.member_id, ctx.version,
+                            parts, ctx.now);
   } else {
     commit_offsets(s, req.group_id, req.generation_id_or_member_epoch, req.member_id,
                    req.group_instance_id, parts, ctx.now);
@@ -103,8 +108,12 @@ any_message serve_fetch(cluster_state& s, const decoded_request& request, reques
     for (const auto& g : req.groups) {
       offset_fetch_response::offset_fetch_response_group rg;
       rg.group_id = g.group_id;
+      const consumer_group* cg = s.consumer_groups.find(g.group_id);
       if (auto e = check_group_status(s, g.group_id, group_id_rule::any, ctx.broker_id))
         rg.error_code = *e;
+      else if (auto refused = cg ? check_consumer_offset_fetch(*cg, g.member_id, g.member_epoch)
+                                 : std::nullopt)
+        rg.error_code = *refused;
       else
         rg.topics = by_topic<offset_fetch_response::offset_fetch_response_topics>(
             fetch_offsets(s, g.group_id, list_of(g.topics)));

@@ -318,4 +318,17 @@ std::int16_t delete_offsets(cluster_state& s, std::string_view group,
 /// DeleteGroups of one group (coordinator check done): the error code.
 std::int16_t delete_group(cluster_state& s, std::string_view group, time_point now);
 
+// ---- offsets.cc, shared with consumer groups (consumer_groups.hpp) ------------
+// fetch_offsets, delete_offsets and delete_group above serve consumer groups
+// too; commits to them go through commit_consumer_offsets.
+
+/// Committed offsets of a group: topic -> partition -> offset.
+using offset_map = std::map<std::string, std::map<std::int32_t, committed_offset>>;
+/// Does the cluster have this partition?
+bool partition_exists(const cluster_state& s, std::string_view topic, std::int32_t partition);
+/// The commit of the partitions without an error, once the group took it:
+/// OFFSET_METADATA_TOO_LARGE, INVALID_COMMIT_OFFSET_SIZE, else stored.
+void store_offsets(const cluster_state& s, std::string_view group, offset_map& offsets,
+                   std::vector<commit_partition>& partitions, time_point now);
+
 }  // namespace kwire::mockbroker::detail

@@ -1,18 +1,15 @@
 // Committed offsets (groups.hpp): OffsetCommit, OffsetFetch, OffsetDelete
 // and DeleteGroups, as Kafka's GroupCoordinator and GroupMetadataManager do
-// for classic groups. Offsets never expire here.
+// for classic groups; OffsetFetch, OffsetDelete and DeleteGroups hand a
+// consumer group to consumer_group_admin.cc. Offsets never expire here.
 #include "../state.hpp"
+#include "consumer_groups.hpp"
 #include "groups.hpp"
 
 namespace kwire::mockbroker::detail {
 namespace {
 
 constexpr std::int16_t error_code(kafka_error e) noexcept { return static_cast<std::int16_t>(e); }
-
-bool partition_exists(const cluster_state& s, std::string_view topic, std::int32_t partition) {
-  const topic_state* t = s.find_topic(topic);
-  return t && partition >= 0 && static_cast<std::size_t>(partition) < t->partitions.size();
-}
 
 /// Kafka's validateOffsetCommit (not transactional).
 std::optional<kafka_error> validate_commit(const group_state& g, std::int32_t generation,
@@ -29,6 +26,40 @@ std::optional<kafka_error> validate_commit(const group_state& g, std::int32_t ge
 }
 
 }  // namespace
+
+bool partition_exists(const cluster_state& s, std::string_view topic, std::int32_t partition) {
+  const topic_state* t = s.find_topic(topic);
+  return t && partition >= 0 && static_cast<std::size_t>(partition) < t->partitions.size();
+}
+
+void store_offsets(const cluster_state& s, std::string_view group, offset_map& offsets,
+                   std::vector<commit_partition>& partitions, time_point now) {
+  const auto metadata_max =
+      static_cast<std::size_t>(std::max(s.config.offset_metadata_max_bytes, 0));
+  for (auto& p : partitions)
+    if (p.error == 0 && p.metadata && p.metadata->size() > metadata_max)
+      p.error = error_code(kafka_error::offset_metadata_too_large);
+  // Kafka writes the offsets as one record batch to __consumer_offsets
+  // (61 bytes, and per offset about 10 bytes of framing, the key: version,
+  // group, topic, partition; the value v3: version, offset, leader epoch,
+  // metadata, commit time). Too large: INVALID_COMMIT_OFFSET_SIZE.
+  std::size_t batch = 61;
+  for (const auto& p : partitions)
+    if (p.error == 0)
+      batch += 10 + 2 + 2 + group.size() + 2 + p.topic.size() + 4 + 2 + 8 + 4 + 2 +
+               p.metadata.value_or("").size() + 8;
+  if (batch > static_cast<std::size_t>(std::max(s.config.offsets_topic_max_message_bytes, 0)))
+    for (auto& p : partitions)
+      if (p.error == 0) p.error = error_code(kafka_error::invalid_commit_offset_size);
+  for (auto& p : partitions) {
+    if (p.error != 0) continue;
+    committed_offset& c = offsets[p.topic][p.partition];
+    c.offset = p.offset;
+    c.leader_epoch = p.leader_epoch;
+    c.metadata = p.metadata.value_or("");
+    c.commit_time = now;
+  }
+}
 
 void commit_offsets(cluster_state& s, std::string_view group, std::int32_t generation,
                     std::string_view member_id, const std::optional<std::string>& instance_id,
@@ -59,30 +90,7 @@ void commit_offsets(cluster_state& s, std::string_view group, std::int32_t gener
   } else {
     if (group_member* m = g->find_member(member_id))
       m->session_deadline = now + duration(m->session_timeout_ms);
-    const auto metadata_max =
-        static_cast<std::size_t>(std::max(s.config.offset_metadata_max_bytes, 0));
-    for (auto& p : partitions)
-      if (p.error == 0 && p.metadata && p.metadata->size() > metadata_max)
-        p.error = error_code(kafka_error::offset_metadata_too_large);
-    // Kafka writes the offsets as one record batch to __consumer_offsets
-    // (61 bytes, and per offset about 10 bytes of framing, the key: version,
-    // group, topic, partition; the value v3: version, offset, leader epoch,
-    // metadata, commit time). Too large: INVALID_COMMIT_OFFSET_SIZE.
-    std::size_t batch = 61;
-    for (const auto& p : partitions)
-      if (p.error == 0)
-        batch += 10 + 2 + 2 + group.size() + 2 + p.topic.size() + 4 + 2 + 8 + 4 + 2 +
-                 p.metadata.value_or("").size() + 8;
-    if (batch > static_cast<std::size_t>(std::max(s.config.offsets_topic_max_message_bytes, 0)))
-      fail_all(kafka_error::invalid_commit_offset_size);
-    for (auto& p : partitions) {
-      if (p.error != 0) continue;
-      committed_offset& c = g->offsets[p.topic][p.partition];
-      c.offset = p.offset;
-      c.leader_epoch = p.leader_epoch;
-      c.metadata = p.metadata.value_or("");
-      c.commit_time = now;
-    }
+    store_offsets(s, group, g->offsets, partitions, now);
   }
   // A group created for a commit that stored nothing goes again.
   if (g->state == group_phase::empty && g->members.empty() && g->pending_members.empty() &&
@@ -94,10 +102,14 @@ std::vector<fetched_offset> fetch_offsets(
     const cluster_state& s, std::string_view group,
     const std::optional<std::vector<std::pair<std::string, std::vector<std::int32_t>>>>& topics) {
   std::vector<fetched_offset> out;
-  const group_state* g = s.groups.find(group);
+  const offset_map* offsets = nullptr;
+  if (const group_state* classic = s.groups.find(group))
+    offsets = &classic->offsets;
+  else if (const consumer_group* consumer = s.consumer_groups.find(group))
+    offsets = &consumer->offsets;
   if (!topics) {
-    if (!g) return out;
-    for (const auto& [topic, parts] : g->offsets)
+    if (!offsets) return out;
+    for (const auto& [topic, parts] : *offsets)
       for (const auto& [p, c] : parts)
         out.push_back({topic, p, c.offset, c.leader_epoch, c.metadata});
     return out;
@@ -105,9 +117,9 @@ std::vector<fetched_offset> fetch_offsets(
   for (const auto& [topic, parts] : *topics)
     for (std::int32_t p : parts) {
       fetched_offset f{topic, p, -1, -1, ""};
-      if (g) {
-        auto t = g->offsets.find(topic);
-        if (t != g->offsets.end()) {
+      if (offsets) {
+        auto t = offsets->find(topic);
+        if (t != offsets->end()) {
           auto c = t->second.find(p);
           if (c != t->second.end()) {
             f.offset = c->second.offset;
@@ -123,6 +135,8 @@ std::vector<fetched_offset> fetch_offsets(
 
 std::int16_t delete_offsets(cluster_state& s, std::string_view group,
                             std::vector<commit_partition>& partitions) {
+  if (consumer_group* consumer = s.consumer_groups.find(group))
+    return delete_consumer_offsets(s, *consumer, partitions);
   group_state* g = s.groups.find(group);
   if (!g) return error_code(kafka_error::group_id_not_found);
   const bool active = g->state != group_phase::empty;
@@ -146,6 +160,7 @@ std::int16_t delete_offsets(cluster_state& s, std::string_view group,
 }
 
 std::int16_t delete_group(cluster_state& s, std::string_view group, time_point) {
+  if (s.consumer_groups.find(group)) return delete_consumer_group(s, group);
   group_state* g = s.groups.find(group);
   if (!g) return error_code(kafka_error::group_id_not_found);
   if (g->state != group_phase::empty) return error_code(kafka_error::non_empty_group);

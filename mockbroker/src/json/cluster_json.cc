@@ -75,22 +75,28 @@ json::object group_listing_value(const group_listing& g) {
   return json::object{{"group_id", json_text(g.group_id)},
                       {"state", json_text(g.state)},
                       {"protocol_type", json_text(g.protocol_type)},
-                      {"coordinator", g.coordinator}};
+                      {"coordinator", g.coordinator},
+                      {"type", json_text(g.type)}};
 }
 
 json::object group_value(const cluster& c, const group_info& g) {
   json::array members;
   for (const auto& m : g.members) {
-    members.push_back(
-        json::object{{"member_id", json_text(m.member_id)},
-                     {"group_instance_id",
-                      m.group_instance_id ? json_text(*m.group_instance_id) : json::value(nullptr)},
-                     {"client_id", json_text(m.client_id)},
-                     {"client_host", json_text(m.client_host)},
-                     {"session_timeout_ms", m.session_timeout_ms},
-                     {"rebalance_timeout_ms", m.rebalance_timeout_ms},
-                     {"metadata", member_bytes_value(g.protocol_type, m.metadata, false)},
-                     {"assignment", member_bytes_value(g.protocol_type, m.assignment, true)}});
+    json::object member{{"member_id", json_text(m.member_id)},
+                        {"group_instance_id", m.group_instance_id ? json_text(*m.group_instance_id)
+                                                                  : json::value(nullptr)},
+                        {"client_id", json_text(m.client_id)},
+                        {"client_host", json_text(m.client_host)},
+                        {"session_timeout_ms", m.session_timeout_ms},
+                        {"rebalance_timeout_ms", m.rebalance_timeout_ms},
+                        {"metadata", member_bytes_value(g.protocol_type, m.metadata, false)},
+                        {"assignment", member_bytes_value(g.protocol_type, m.assignment, true)}};
+    if (g.type == "consumer") {
+      // KIP-848: the member's epoch and where the assignor wants it.
+      member["member_epoch"] = m.member_epoch;
+      member["target_assignment"] = member_bytes_value(g.protocol_type, m.target_assignment, true);
+    }
+    members.push_back(std::move(member));
   }
   json::array offsets;
   for (const auto& o : g.offsets) {
@@ -106,6 +112,7 @@ json::object group_value(const cluster& c, const group_info& g) {
                   : json::value(nullptr)}});
   }
   return json::object{{"group_id", json_text(g.group_id)},
+                      {"type", json_text(g.type)},
                       {"state", json_text(g.state)},
                       {"protocol_type", json_text(g.protocol_type)},
                       {"protocol", g.protocol ? json_text(*g.protocol) : json::value(nullptr)},

@@ -97,6 +97,18 @@ struct cluster_config {
   /// offset commit larger than this gets INVALID_COMMIT_OFFSET_SIZE. The mock
   /// keeps no such topic; it sizes the records as Kafka's formats would.
   std::int32_t offsets_topic_max_message_bytes = 1048588;
+  // Consumer groups of KIP-848 (ConsumerGroupHeartbeat), with Kafka's
+  // broker settings; checked when the cluster is built (std::invalid_argument
+  // naming the key). group_max_size limits them too.
+  /// A member that does not heartbeat for this long is fenced and its
+  /// partitions move (group.consumer.session.timeout.ms); positive.
+  std::int32_t group_consumer_session_timeout_ms = 45000;
+  /// HeartbeatIntervalMs of the answers (group.consumer.heartbeat.interval.ms);
+  /// positive, less than the session timeout.
+  std::int32_t group_consumer_heartbeat_interval_ms = 5000;
+  /// The server-side assignors a member may name in ServerAssignor, the
+  /// first being the default (group.consumer.assignors): "uniform", "range".
+  std::vector<std::string> group_consumer_assignors{"uniform", "range"};
   /// Incremental fetch sessions (KIP-227) each broker keeps at most (Kafka's
   /// max.incremental.fetch.session.cache.slots). When they are all taken and
   /// none can be evicted, a Fetch that asks for a session is answered in
@@ -185,7 +197,8 @@ struct fault_match {
   std::optional<std::int32_t> partition;
   std::optional<std::int64_t> producer_id;
   /// A group id: JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
-  /// OffsetFetch, OffsetDelete, DescribeGroups and DeleteGroups naming it.
+  /// OffsetFetch, OffsetDelete, DescribeGroups, DeleteGroups,
+  /// ConsumerGroupHeartbeat and ConsumerGroupDescribe naming it.
   std::optional<std::string> group;
   /// > 0: matching requests before the n-th (1-based) pass untouched; the
   /// rule can fire from the n-th on (with count = 1: the n-th only).
@@ -339,6 +352,9 @@ struct group_listing {
   std::string state;          ///< "Empty", "PreparingRebalance", "CompletingRebalance", "Stable"
   std::string protocol_type;  ///< "" for a group that only commits offsets
   std::int32_t coordinator = -1;  ///< the broker that coordinates it, -1 if none is up
+  /// "classic", or "consumer" for a group of KIP-848's protocol, whose states
+  /// are "Empty", "Assigning", "Reconciling", "Stable".
+  std::string type = "classic";
 };
 
 /// A member of a group.
@@ -353,6 +369,12 @@ struct group_member_info {
   std::vector<std::uint8_t> metadata;
   /// What the leader assigned it (empty before the first SyncGroup of the leader).
   std::vector<std::uint8_t> assignment;
+  /// Consumer groups: its member epoch and the partitions the assignor
+  /// meant for it (a ConsumerProtocolAssignment as `assignment`, which holds
+  /// what it has now; `metadata` holds its subscription); the session and
+  /// rebalance timeouts are the group's and its own.
+  std::int32_t member_epoch = -1;
+  std::vector<std::uint8_t> target_assignment;
 };
 
 /// A committed offset of a group.
@@ -369,8 +391,12 @@ struct group_info {
   std::string group_id;
   std::string state;
   std::string protocol_type;
-  std::optional<std::string> protocol;  ///< the chosen protocol, once a generation has one
+  /// The chosen protocol, once a generation has one (consumer groups: the assignor).
+  std::optional<std::string> protocol;
+  /// Consumer groups: the group epoch.
   std::int32_t generation = 0;
+  /// "classic" or "consumer" (KIP-848).
+  std::string type = "classic";
   std::optional<std::string> leader;
   std::int32_t coordinator = -1;
   std::vector<group_member_info> members;  ///< in the order they joined
@@ -493,6 +519,10 @@ class cluster {
   kafka_error create_topic(std::string_view name, topic_config config = {});
   /// Deletes a topic and its logs; UNKNOWN_TOPIC_OR_PARTITION if there is none.
   kafka_error delete_topic(std::string_view name);
+  /// Grows a topic to `total` partitions, as CreatePartitions does (the new
+  /// ones spread over the brokers like a new topic's). UNKNOWN_TOPIC_OR_PARTITION,
+  /// INVALID_PARTITIONS unless `total` is more than it has.
+  kafka_error create_partitions(std::string_view name, std::int32_t total);
   /// Topic names, sorted.
   std::vector<std::string> topics() const;
   /// A topic's id (random from the seed), or nullopt.
@@ -526,7 +556,7 @@ class cluster {
   /// Allocates a producer id with epoch 0, as InitProducerId does.
   std::pair<std::int64_t, std::int16_t> allocate_producer_id();
 
-  // -- groups (classic consumer groups) --
+  // -- groups (classic groups, and consumer groups of KIP-848) --
   // The actions happen at the latest time the cluster was given (handle()
   // or poll()); answers they ready for parked requests come from poll().
   /// Every group with its state, by id.
@@ -535,16 +565,20 @@ class cluster {
   std::optional<group_info> group(std::string_view group_id) const;
   /// Removes a member (or a member id handed out with MEMBER_ID_REQUIRED)
   /// as if its session had expired now: its parked JoinGroup gets
-  /// UNKNOWN_MEMBER_ID and the group rebalances. False for an unknown group or member.
+  /// UNKNOWN_MEMBER_ID and the group rebalances (a consumer group's member
+  /// is fenced and the group epoch bumped). False for an unknown group or member.
   bool expire_member(std::string_view group_id, std::string_view member_id);
   /// Starts a rebalance of a Stable or CompletingRebalance group, as a
   /// member's new subscription would: heartbeats get REBALANCE_IN_PROGRESS
-  /// and members must rejoin. False if the group has no members or already rebalances.
+  /// and members must rejoin. False if the group has no members or already
+  /// rebalances, and for consumer groups (whose assignor rebalances them).
   bool rebalance_group(std::string_view group_id);
   /// Makes `broker_id` the group's coordinator (FindCoordinator says so,
   /// other brokers answer NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE while
   /// it is down). Parked JoinGroup and SyncGroup requests get NOT_COORDINATOR,
-  /// as when Kafka unloads a group; members and offsets stay. False for an unknown broker.
+  /// as when Kafka unloads a group; members and offsets stay (a consumer
+  /// group's session timeouts start again, as Kafka's do when it loads the
+  /// group). False for an unknown broker.
   bool move_group_coordinator(std::string_view group_id, std::int32_t broker_id);
   /// Sets a committed offset as OffsetCommit would (creating an Empty group
   /// if needed). UNKNOWN_TOPIC_OR_PARTITION for an unknown partition,
