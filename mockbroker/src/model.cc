@@ -27,7 +27,7 @@ cluster_state::cluster_state(cluster_config c)
       id_random(config.seed ^ 0x9e3779b97f4a7c15ULL),
       groups(config.seed),
       consumer_groups(config.seed) {
-  check_consumer_group_config(config);
+  check_cluster_config(config);
   if (config.broker_count < 1) config.broker_count = 1;
   for (int i = 0; i < config.broker_count; ++i) {
     broker_state b;

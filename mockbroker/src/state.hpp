@@ -97,6 +97,10 @@ bool valid_topic_name(std::string_view name) noexcept;
 /// The last sequence of a batch of `count` records from `first`, wrapping at INT32_MAX.
 std::int32_t add_sequence(std::int32_t first, std::int64_t delta) noexcept;
 
+/// Throws std::invalid_argument naming the key of the first setting of `c`
+/// out of its range (config_check.cc); the cluster_state constructor calls it.
+void check_cluster_config(const cluster_config& c);
+
 /// Brokers, topics and producer ids: everything the handlers read and change.
 struct cluster_state {
   explicit cluster_state(cluster_config c);

@@ -609,6 +609,25 @@ TEST_CASE("Coordinator moves: FindCoordinator follows, parked requests get NOT_C
   CHECK(h.call<find_coordinator_response>(old, fc, 2).node_id == old);
 }
 
+TEST_CASE("A coordinator move starts every member's session again") {
+  harness h;
+  const joined_member a = join_alone(h, "g");  // session 10 s
+  h.now += std::chrono::seconds(8);
+  poll(h);
+  REQUIRE(h.c.move_group_coordinator("g", other_broker(h, "g")));
+  // 16 s without a heartbeat, 8 s since the new coordinator loaded the group.
+  h.now += std::chrono::seconds(8);
+  poll(h);
+  REQUIRE(h.c.group("g")->members.size() == 1);
+  const std::int32_t now_coordinator = coordinator_of(h, "g");
+  CHECK(h.call<heartbeat_response>(now_coordinator, heartbeat_of("g", a.generation, a.member_id), 3)
+            .error_code == 0);
+  // Silent for a whole session at the new coordinator: gone.
+  h.now += std::chrono::seconds(11);
+  poll(h);
+  CHECK(h.c.group("g")->members.empty());
+}
+
 TEST_CASE("A coordinator that goes down answers its parked JoinGroup with NOT_COORDINATOR") {
   harness h(delayed(5000));
   const std::int32_t b = coordinator_of(h, "g");

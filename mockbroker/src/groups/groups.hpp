@@ -257,7 +257,9 @@ bool expire_member(cluster_state& s, std::string_view group, std::string_view me
 /// Starts a rebalance of a group with members (Stable or CompletingRebalance).
 bool force_rebalance(cluster_state& s, std::string_view group, time_point now);
 /// The coordinator moved: parked JoinGroup and SyncGroup requests get
-/// NOT_COORDINATOR, as Kafka's onGroupUnloaded answers them.
+/// NOT_COORDINATOR, as Kafka's onGroupUnloaded answers them, and every
+/// member's session starts again, as the coordinator that loads the group
+/// schedules them (Kafka's onGroupLoaded).
 void unload_group(cluster_state& s, group_state& g, time_point now);
 /// A broker is about to go down: the groups it coordinates are unloaded
 /// (unload_group). To be called before the broker is marked down.

@@ -272,6 +272,8 @@ void unload_group(cluster_state& s, group_state& g, time_point now) {
   for (auto& m : g.members) {
     answer_join(s, m, join_error(m.member_id, kafka_error::not_coordinator), now);
     answer_sync(s, m, code(kafka_error::not_coordinator), &g, now);
+    // The coordinator that loads the group starts every session afresh.
+    if (m.session_deadline) schedule_session(m, now, m.session_timeout_ms);
   }
 }
 

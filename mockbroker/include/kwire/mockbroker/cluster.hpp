@@ -455,7 +455,10 @@ using control_id = std::uint64_t;
 /// The mock cluster. See the top of this file.
 class cluster {
  public:
-  /// A cluster of config.broker_count brokers, no topics, no rules.
+  /// A cluster of config.broker_count brokers, no topics, no rules. Throws
+  /// std::invalid_argument naming the key of a setting out of its range
+  /// (default_partitions below 1, group_max_session_timeout_ms below
+  /// group_min_session_timeout_ms, ...).
   explicit cluster(cluster_config config = {});
   ~cluster();
   cluster(cluster&&) noexcept;
