@@ -228,6 +228,11 @@ command add_mock(CLI::App& app) {
                   "exit, ignore")
       ->check(CLI::IsMember({"auto", "exit", "ignore"}))
       ->capture_default_str();
+  add_number(*sub, "--connections-max-idle-ms", o->connections_max_idle_ms, 0, INT32_MAX,
+             "close a connection with no traffic and no response owed for this long, a "
+             "half-sent frame included (0: never)");
+  add_number(*sub, "--max-connections", o->max_connections, 0, 1000000,
+             "connections per broker at most; more are closed at once, logged (0: no limit)");
   sub->add_option(
          "--ready-file", o->ready_file,
          "once listening, write the bootstrap list and the HTTP address there (atomically)")

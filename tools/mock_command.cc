@@ -2,6 +2,7 @@
 // tests in any language: it serves until SIGINT or SIGTERM, or until a
 // harness that holds its standard input (a pipe or a socket) goes away.
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <csignal>
@@ -78,6 +79,16 @@ void serve_until_stopped(bool stdin_watched) {
   }
 }
 
+/// A server holds a descriptor per connection: take the hard limit (often
+/// far above the soft 1024), as Kafka's start scripts advise.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 /// Writes `text` to `path` through a temporary file renamed over it, so a
 /// harness polling for the file never reads half of it. "" or what failed.
 std::string write_ready_file(const std::string& path, const std::string& text) {
@@ -136,8 +147,11 @@ int run_mock(const mock_options& given) {
       options.advertised_ports.push_back(
           static_cast<std::uint16_t>(given.advertised_first_port + b));
   }
+  options.idle_timeout = std::chrono::milliseconds(given.connections_max_idle_ms);
+  options.max_connections_per_broker = static_cast<std::size_t>(given.max_connections);
   if (!given.quiet)
     options.log = [](std::string_view line) { std::cerr << "kwire mock: " << line << "\n"; };
+  raise_open_file_limit();
   std::unique_ptr<mockbroker::tcp_server> server;
   try {
     server = std::make_unique<mockbroker::tcp_server>(cluster, options);

@@ -55,6 +55,7 @@ struct tcp_server::impl {
   }
 
   void accept(tcp::acceptor& acceptor, std::int32_t broker_id);
+  std::size_t connections_of(std::int32_t broker_id) const;
   // Hands the answers of parked requests to their sessions and arms the
   // timer for the cluster's next deadline. After every request and action.
   void pump();
@@ -69,7 +70,8 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
         broker_id(broker),
         connection_id(id),
         splitter(s.options.max_frame_size),
-        timer(s.io) {}
+        timer(s.io),
+        idle_timer(s.io) {}
 
   struct pending {
     steady::time_point at;
@@ -84,12 +86,42 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
   tcp::socket socket;
   std::int32_t broker_id;
   std::uint64_t connection_id;
+  // Reads land here: small while the connection is quiet (an idle
+  // connection costs a few KiB), doubled while reads fill it, up to 256 KiB.
+  static constexpr std::size_t read_min = 4096, read_max = 256 * 1024;
   frame_splitter splitter;
-  std::array<std::uint8_t, 256 * 1024> buffer{};
+  std::vector<std::uint8_t> buffer = std::vector<std::uint8_t>(read_min);
   std::deque<pending> queue;
   asio::steady_timer timer;
+  asio::steady_timer idle_timer;
+  steady::time_point last_activity = steady::now();
   bool writing = false;
   bool closed = false;
+
+  void start() {
+    watch_idle();
+    read();
+  }
+
+  // connections.max.idle.ms: checked when the timer fires, re-armed for
+  // what is left when there was traffic since.
+  void watch_idle() {
+    const auto idle = server.options.idle_timeout;
+    if (idle <= std::chrono::milliseconds::zero() || closed) return;
+    idle_timer.expires_at(last_activity + idle);
+    idle_timer.async_wait([self = shared_from_this(), idle](const boost::system::error_code& ec) {
+      if (ec || self->closed) return;
+      if (self->queue.empty() && steady::now() - self->last_activity >= idle) {
+        self->close("idle for " + std::to_string(idle.count()) + " ms (connections.max.idle.ms)" +
+                    (self->splitter.buffered() ? ", " + std::to_string(self->splitter.buffered()) +
+                                                     " bytes of a frame unfinished"
+                                               : std::string()));
+        return;
+      }
+      if (!self->queue.empty()) self->last_activity = steady::now();  // a response is owed
+      self->watch_idle();
+    });
+  }
 
   void read() {
     socket.async_read_some(
@@ -106,11 +138,18 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
 
   void on_bytes(std::size_t n) {
     acknowledge_now();
+    last_activity = steady::now();
     splitter.feed(std::span<const std::uint8_t>(buffer.data(), n));
     while (auto frame = splitter.next()) {
       handle(*frame);
       if (closed) return;
     }
+    if (n == buffer.size() && buffer.size() < read_max) {
+      buffer.resize(buffer.size() * 2);
+    } else if (n < read_min && buffer.size() > read_min) {
+      buffer = std::vector<std::uint8_t>(read_min);  // quiet again: give the memory back
+    }
+    if (splitter.buffered() == 0) splitter.release();
     if (splitter.failed()) {
       {
         std::lock_guard lock(server.stats_mutex);
@@ -215,6 +254,7 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
             self->close("write: " + ec.message());
             return;
           }
+          self->last_activity = steady::now();
           pending done = std::move(self->queue.front());
           self->queue.pop_front();
           if (done.close_after) {
@@ -232,6 +272,7 @@ struct tcp_server::impl::session : std::enable_shared_from_this<session> {
     socket.shutdown(tcp::socket::shutdown_both, ignored);
     socket.close(ignored);
     timer.cancel();
+    idle_timer.cancel();
     {
       std::lock_guard lock(server.stats_mutex);
       ++server.counters.closed;
@@ -253,16 +294,31 @@ void tcp_server::impl::accept(tcp::acceptor& acceptor, std::int32_t broker_id) {
     } else {
       boost::system::error_code opt_ec;
       socket.set_option(tcp::no_delay(true), opt_ec);
-      auto s = std::make_shared<session>(*this, std::move(socket), broker_id, next_connection++);
       {
         std::lock_guard lock(stats_mutex);
         ++counters.accepted;
       }
-      sessions.emplace(s->connection_id, s);
-      s->read();
+      const std::size_t limit = options.max_connections_per_broker;
+      if (limit != 0 && connections_of(broker_id) >= limit) {
+        socket.close(opt_ec);
+        std::lock_guard lock(stats_mutex);
+        ++counters.closed;
+        log("broker " + std::to_string(broker_id) +
+            " refused a connection: " + std::to_string(limit) + " open (max.connections)");
+      } else {
+        auto s = std::make_shared<session>(*this, std::move(socket), broker_id, next_connection++);
+        sessions.emplace(s->connection_id, s);
+        s->start();
+      }
     }
     accept(acceptor, broker_id);
   });
+}
+
+std::size_t tcp_server::impl::connections_of(std::int32_t broker_id) const {
+  std::size_t n = 0;
+  for (const auto& [id, s] : sessions) n += s->broker_id == broker_id ? 1 : 0;
+  return n;
 }
 
 void tcp_server::impl::pump() {

@@ -4,7 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <boost/asio.hpp>
+#include <mutex>
 #include <thread>
 
 #include "kwire/protocol/header.hpp"
@@ -257,4 +259,59 @@ TEST_CASE("a waiting fetch is answered when a produce on another connection appe
   REQUIRE(second.has_value());
   CHECK(kwire::peek_correlation_id(*second) == 2);
   server.stop();
+}
+
+TEST_CASE("connections.max.idle.ms closes a connection stalled in the middle of a frame", "[tcp]") {
+  kwire::mockbroker::cluster cluster;
+  kwire::mockbroker::tcp_server_options options;
+  options.idle_timeout = std::chrono::milliseconds(300);
+  std::vector<std::string> log;
+  std::mutex log_mutex;
+  options.log = [&](std::string_view line) {
+    std::lock_guard lock(log_mutex);
+    log.emplace_back(line);
+  };
+  kwire::mockbroker::tcp_server server(cluster, options);
+  server.start();
+  client stalled(server.port(1));
+  stalled.send_raw({0, 0, 0, 50, 0, 18, 0, 3});  // 8 of 54 bytes, then nothing
+  // The server closes it: the read sees the end, it does not block forever.
+  CHECK_FALSE(stalled.receive().has_value());
+  server.stop();
+  std::lock_guard lock(log_mutex);
+  const bool logged = std::any_of(log.begin(), log.end(), [](const std::string& l) {
+    return l.find("idle for 300 ms (connections.max.idle.ms), 8 bytes of a frame unfinished") !=
+           std::string::npos;
+  });
+  CHECK(logged);
+}
+
+TEST_CASE("max.connections: past the limit a new connection is closed and logged", "[tcp]") {
+  kwire::mockbroker::cluster cluster;
+  kwire::mockbroker::tcp_server_options options;
+  options.max_connections_per_broker = 2;
+  std::vector<std::string> log;
+  std::mutex log_mutex;
+  options.log = [&](std::string_view line) {
+    std::lock_guard lock(log_mutex);
+    log.emplace_back(line);
+  };
+  kwire::mockbroker::tcp_server server(cluster, options);
+  server.start();
+  client a(server.port(1)), b(server.port(1));
+  a.send(kwire::api_versions_request{}, 3, 1);
+  b.send(kwire::api_versions_request{}, 3, 2);
+  REQUIRE(a.receive().has_value());
+  REQUIRE(b.receive().has_value());
+  client third(server.port(1));
+  third.send_raw({0, 0, 0, 1});
+  CHECK_FALSE(third.receive().has_value());
+  client other_broker(server.port(2));  // the limit is per broker
+  other_broker.send(kwire::api_versions_request{}, 3, 3);
+  CHECK(other_broker.receive().has_value());
+  server.stop();
+  std::lock_guard lock(log_mutex);
+  CHECK(std::any_of(log.begin(), log.end(), [](const std::string& l) {
+    return l.find("broker 1 refused a connection: 2 open (max.connections)") != std::string::npos;
+  }));
 }

@@ -45,6 +45,13 @@ struct tcp_server_options {
   std::vector<std::uint16_t> advertised_ports;
   /// Frames above this size close their connection (Kafka's socket.request.max.bytes).
   std::size_t max_frame_size = default_max_frame_size;
+  /// A connection with no bytes in or out for this long, and no response
+  /// owed, is closed (Kafka's connections.max.idle.ms, 10 minutes); a client
+  /// that sends half a frame and stalls included. Zero: never.
+  std::chrono::milliseconds idle_timeout{600000};
+  /// Connections each broker keeps at most; past it a new connection is
+  /// closed at once with a logged reason (Kafka's max.connections). Zero: no limit.
+  std::size_t max_connections_per_broker = 0;
   /// Receives one line per notable event (connection closed and why). May be empty.
   std::function<void(std::string_view)> log;
 };

@@ -58,6 +58,14 @@ class frame_splitter {
   const std::string& error_detail() const noexcept { return detail_; }
   /// Bytes received but not yet handed out.
   std::size_t buffered() const noexcept { return buffer_.size() - start_; }
+  /// With nothing buffered, gives back the buffer's memory (a connection
+  /// that went quiet after a large frame).
+  void release() noexcept {
+    if (buffered() == 0) {
+      buffer_ = {};
+      start_ = 0;
+    }
+  }
 
  private:
   std::size_t max_frame_size_;

@@ -61,6 +61,8 @@ struct mock_options {
   /// closes; a terminal, a file or /dev/null is not watched), "exit", "ignore".
   std::string stdin_eof = "auto";
   std::string ready_file;  ///< written once listening: bootstrap line, HTTP address line
+  std::int64_t connections_max_idle_ms = 600000;  ///< 0: never close idle connections
+  std::int32_t max_connections = 0;               ///< per broker; 0: no limit
 };
 /// A mock cluster until SIGINT or SIGTERM, or the end of a watched standard input.
 int run_mock(const mock_options& options);
