@@ -19,6 +19,9 @@ void world::impl::process(event& e) {
       trace("fault: " + e.label);
       e.action(*self);
       break;
+    case kind::wake:
+      e.action(*self);
+      break;
     case kind::sender_wake:
       run_sender();
       break;
@@ -31,16 +34,15 @@ void world::impl::process(event& e) {
       break;
     case kind::connect_done: {
       connection& c = connections.at(e.connection);
-      auto it = current.find(c.client_id);
-      if (it == current.end() || it->second != c.id || !c.client_open) break;  // abandoned
+      if (!c.client_open) break;  // abandoned by its owner
       if (c.broker < 0 || unreachable.count(c.broker) || !broker_up(c.broker)) {
         ++stats.failed_connects;
         lose_connection(c, "connect failed");
         break;
       }
       c.connected = true;
-      trace("producer: connected " + conn_name(c));
-      core.on_connected(c.client_id, core_now());
+      trace(c.owner + ": connected " + conn_name(c));
+      if (c.handlers.on_connected) c.handlers.on_connected();
       break;
     }
     case kind::to_server:
@@ -54,8 +56,8 @@ void world::impl::process(event& e) {
       }
       if (!e.bytes.empty()) {
         ++stats.responses;
-        trace("producer <- " + conn_name(c) + " " + std::to_string(e.bytes.size()) + " bytes");
-        core.on_bytes(c.client_id, e.bytes, core_now());
+        trace(c.owner + " <- " + conn_name(c) + " " + std::to_string(e.bytes.size()) + " bytes");
+        if (c.handlers.on_bytes) c.handlers.on_bytes(e.bytes);
       }
       if (e.close_after) {
         c.server_closed = true;
@@ -69,6 +71,63 @@ void world::impl::process(event& e) {
       break;
     }
   }
+}
+
+world::impl::connection& world::impl::open_connection(const std::string& host, std::int32_t port,
+                                                      std::string owner, std::string label,
+                                                      client_handlers handlers) {
+  connection c;
+  c.id = next_connection++;
+  c.owner = std::move(owner);
+  c.label = std::move(label);
+  c.handlers = std::move(handlers);
+  auto a = address_to_broker.find({host, port});
+  c.broker = a == address_to_broker.end() ? -1 : a->second;
+  ++stats.connects;
+  trace(c.owner + " connects to " + host + ":" + std::to_string(port) + " as " + conn_name(c));
+  const ms rtt = 2 * link_latency(c.broker);
+  event e;
+  e.what = kind::connect_done;
+  e.connection = c.id;
+  const std::uint64_t id = c.id;
+  connections.emplace(id, std::move(c));
+  schedule(now + rtt, std::move(e));
+  return connections.at(id);
+}
+
+void world::impl::send_to_server(connection& c, std::vector<std::uint8_t> bytes) {
+  if (unreachable.count(c.broker)) {
+    ++stats.dropped_frames;
+    return;
+  }
+  const ms arrival = std::max(now + link_latency(c.broker), c.last_to_server);
+  c.last_to_server = arrival;
+  event e;
+  e.what = kind::to_server;
+  e.connection = c.id;
+  e.bytes = std::move(bytes);
+  schedule(arrival, std::move(e));
+}
+
+void world::impl::close_by_client(connection& c) {
+  trace(c.owner + " closes " + conn_name(c));
+  c.client_open = false;
+  ++(c.is_producer ? stats.producer_closes : stats.client_closes);
+}
+
+void world::impl::lose_connection(connection& c, std::string_view why) {
+  const bool notify = c.client_open;
+  c.client_open = false;
+  if (!notify) return;
+  trace(c.owner + ": connection " + conn_name(c) + " closed: " + std::string(why));
+  if (c.handlers.on_closed) c.handlers.on_closed(why);
+}
+
+void world::impl::cut(connection& c) {
+  c.cut = true;
+  c.server_closed = true;
+  ++stats.cuts;
+  lose_connection(c, "cut by the network");
 }
 
 void world::impl::to_server(connection& c, const std::vector<std::uint8_t>& bytes) {
@@ -256,6 +315,33 @@ void world::set_unreachable(std::int32_t cluster_broker_id, bool unreachable) {
 }
 
 const network_stats& world::network() const noexcept { return impl_->stats; }
+
+std::uint64_t world::open_client(const std::string& host, std::int32_t port, std::string name,
+                                 client_handlers handlers) {
+  std::string label = name;
+  return impl_->open_connection(host, port, std::move(name), std::move(label), std::move(handlers))
+      .id;
+}
+
+bool world::write_client(std::uint64_t connection, std::vector<std::uint8_t> frame) {
+  auto it = impl_->connections.find(connection);
+  if (it == impl_->connections.end() || it->second.is_producer || !it->second.client_open ||
+      !it->second.connected)
+    return false;
+  impl_->send_to_server(it->second, std::move(frame));
+  return true;
+}
+
+void world::close_client(std::uint64_t connection) {
+  auto it = impl_->connections.find(connection);
+  if (it == impl_->connections.end() || it->second.is_producer || !it->second.client_open) return;
+  impl_->close_by_client(it->second);
+}
+
+void world::wake_at(ms at, std::function<void()> fn) {
+  impl_->schedule(
+      at, impl::event{impl::kind::wake, 0, {}, false, {}, [fn = std::move(fn)](world&) { fn(); }});
+}
 
 void world::run_until(ms until) { impl_->run(until, false); }
 

@@ -1,9 +1,11 @@
 // The inside of kwire::sim::world, shared by its two halves (private to
 // kwire::sim, not installed):
 // - world.cc: the calendar, the clock and the network with the cluster at
-//   its far end (links, deliveries, the cluster's held and parked responses);
-// - world_producer.cc: the producer core's side (its connections, the
-//   sender thread of the workload, delivery reports).
+//   its far end (links, deliveries, the cluster's held and parked
+//   responses), and the client end of every connection, which belongs to an
+//   owner that hears of it through client_handlers;
+// - world_producer.cc: the producer core as one such owner (its
+//   connections, the sender thread of the workload, delivery reports).
 // Thread-safety: none, as the world.
 #pragma once
 
@@ -72,7 +74,8 @@ struct world::impl {
     close_notice,
     sender_wake,
     flush,
-    cluster_timer
+    cluster_timer,
+    wake  // a client's timer (wake_at): `action`, without a trace line
   };
 
   struct event {
@@ -88,7 +91,11 @@ struct world::impl {
     std::uint64_t id = 0;
     std::int32_t client_id = 0;  // the producer's broker id (node id or bootstrap -1, -2...)
     std::int32_t broker = -1;    // the cluster broker; -1: the address is nobody's
-    bool client_open = true;     // the producer has not closed it
+    bool is_producer = false;
+    std::string owner;  // names the client end in the trace: "producer", "consumer m1"
+    std::string label;  // in conn_name: "producer id 1", "m1"
+    client_handlers handlers;
+    bool client_open = true;  // its owner has not closed it
     bool connected = false;
     bool server_closed = false;
     bool cut = false;
@@ -164,14 +171,11 @@ struct world::impl {
   }
 
   static std::string conn_name(const connection& c) {
-    return "b" + std::to_string(c.broker) + "/c" + std::to_string(c.id) + " (producer id " +
-           std::to_string(c.client_id) + ")";
+    return "b" + std::to_string(c.broker) + "/c" + std::to_string(c.id) + " (" + c.label + ")";
   }
 
   // ---- the producer's side (world_producer.cc) ----
 
-  // The producer no longer has this connection; tell it, unless it closed it itself.
-  void lose_connection(connection& c, std::string_view why);
   // Polls the producer core until it has nothing to do; carries out what it asks.
   void pump();
   void open(const connect_request& request);
@@ -182,6 +186,18 @@ struct world::impl {
   void refuse(sim_record& r, std::optional<producer_errc> why);
 
   // ---- the network and the cluster (world.cc) ----
+
+  // A connection attempt to host:port; it completes (or fails) one round trip later.
+  connection& open_connection(const std::string& host, std::int32_t port, std::string owner,
+                              std::string label, client_handlers handlers);
+  // Bytes from the client end: they arrive after the link's latency, behind earlier ones.
+  void send_to_server(connection& c, std::vector<std::uint8_t> bytes);
+  // The owner closes its end: requests written still arrive, responses are dropped.
+  void close_by_client(connection& c);
+  // The owner no longer has this connection; tell it, unless it closed it itself.
+  void lose_connection(connection& c, std::string_view why);
+  // The network loses everything in flight both ways; the owner hears of it now.
+  void cut(connection& c);
 
   void process(event& e);
   void to_server(connection& c, const std::vector<std::uint8_t>& bytes);

@@ -11,19 +11,6 @@ namespace kwire::sim {
 
 using namespace std::chrono_literals;
 
-void world::impl::lose_connection(connection& c, std::string_view why) {
-  const bool notify = c.client_open;
-  c.client_open = false;
-  auto it = current.find(c.client_id);
-  if (it != current.end() && it->second == c.id) current.erase(it);
-  if (notify) {
-    trace("producer: connection " + conn_name(c) + " closed: " + std::string(why));
-    core.on_disconnected(c.client_id, core_now());
-  }
-}
-
-// ---- the producer ----
-
 void world::impl::pump() {
   for (int round = 0; round < 64; ++round) {
     core_output out = core.poll(core_now());
@@ -31,10 +18,7 @@ void world::impl::pump() {
     for (const std::int32_t id : out.disconnects) {
       auto it = current.find(id);
       if (it == current.end()) continue;
-      connection& c = connections.at(it->second);
-      trace("producer closes " + conn_name(c));
-      c.client_open = false;
-      ++stats.producer_closes;
+      close_by_client(connections.at(it->second));
       current.erase(it);
     }
     for (const auto& request : out.connects) open(request);
@@ -49,21 +33,23 @@ void world::impl::open(const connect_request& request) {
     connections.at(old->second).client_open = false;  // replaced without a disconnect
     current.erase(old);
   }
-  connection c;
-  c.id = next_connection++;
-  c.client_id = request.broker_id;
-  auto a = address_to_broker.find({request.host, request.port});
-  c.broker = a == address_to_broker.end() ? -1 : a->second;
-  ++stats.connects;
-  current[c.client_id] = c.id;
-  trace("producer connects to " + request.host + ":" + std::to_string(request.port) + " as " +
-        conn_name(c));
-  const ms rtt = 2 * link_latency(c.broker);
-  event e;
-  e.what = kind::connect_done;
-  e.connection = c.id;
-  connections.emplace(c.id, std::move(c));
-  schedule(now + rtt, std::move(e));
+  const std::int32_t producer_id = request.broker_id;
+  client_handlers h;
+  h.on_connected = [this, producer_id] { core.on_connected(producer_id, core_now()); };
+  h.on_bytes = [this, producer_id](std::span<const std::uint8_t> bytes) {
+    core.on_bytes(producer_id, bytes, core_now());
+  };
+  // on_closed is set below, once the connection has its id.
+  connection& c = open_connection(request.host, request.port, "producer",
+                                  "producer id " + std::to_string(producer_id), std::move(h));
+  c.is_producer = true;
+  c.client_id = producer_id;
+  current[producer_id] = c.id;
+  c.handlers.on_closed = [this, producer_id, id = c.id](std::string_view) {
+    auto it = current.find(producer_id);
+    if (it != current.end() && it->second == id) current.erase(it);
+    core.on_disconnected(producer_id, core_now());
+  };
 }
 
 void world::impl::write(outgoing_frame& frame) {
@@ -73,18 +59,7 @@ void world::impl::write(outgoing_frame& frame) {
               ", which has no open connection");
     return;
   }
-  connection& c = connections.at(it->second);
-  if (unreachable.count(c.broker)) {
-    ++stats.dropped_frames;
-    return;
-  }
-  const ms arrival = std::max(now + link_latency(c.broker), c.last_to_server);
-  c.last_to_server = arrival;
-  event e;
-  e.what = kind::to_server;
-  e.connection = c.id;
-  e.bytes = std::move(frame.bytes);
-  schedule(arrival, std::move(e));
+  send_to_server(connections.at(it->second), std::move(frame.bytes));
 }
 
 void world::impl::deliver_report(const delivery_report& report) {
@@ -199,11 +174,7 @@ bool world::all_reported() const noexcept {
 bool world::cut_connection(std::int32_t producer_broker_id) {
   auto it = impl_->current.find(producer_broker_id);
   if (it == impl_->current.end()) return false;
-  impl::connection& c = impl_->connections.at(it->second);
-  c.cut = true;
-  c.server_closed = true;
-  ++impl_->stats.cuts;
-  impl_->lose_connection(c, "cut by the network");
+  impl_->cut(impl_->connections.at(it->second));
   return true;
 }
 
@@ -212,7 +183,15 @@ std::size_t world::cut_connections_to(std::int32_t cluster_broker_id) {
   for (const auto& [client, conn] : impl_->current)
     if (impl_->connections.at(conn).broker == cluster_broker_id) ids.push_back(client);
   for (const auto id : ids) cut_connection(id);
-  return ids.size();
+  // Then the other clients' connections, in the order they were opened.
+  std::vector<std::uint64_t> others;
+  for (const auto& [id, c] : impl_->connections)
+    if (!c.is_producer && c.client_open && c.broker == cluster_broker_id) others.push_back(id);
+  for (const auto id : others) {
+    impl::connection& c = impl_->connections.at(id);
+    if (c.client_open) impl_->cut(c);  // an earlier owner's handler may have closed it
+  }
+  return ids.size() + others.size();
 }
 
 bool world::run_until_reported(ms limit) {
