@@ -32,6 +32,12 @@ consumer_member::channel* consumer_member::channel_of(std::uint64_t connection) 
   return nullptr;
 }
 
+std::vector<const consumer_member::channel*> consumer_member::channels() const {
+  std::vector<const channel*> out{&bootstrap_channel_, &coordinator_channel_};
+  for (const auto& [broker, ch] : fetch_channels_) out.push_back(&ch);
+  return out;
+}
+
 void consumer_member::ensure_open(channel& ch, const broker_address& to) {
   if (ch.connection != 0) return;
   client_handlers h;
@@ -59,7 +65,6 @@ void consumer_member::send(channel& ch, const broker_address& to, const any_mess
   }
   ch.in_flight.push_back(
       {header.correlation_id, header.api_key, version, now() + timeout, std::move(done)});
-  wake(now() + timeout);
   if (ch.connected)
     world_.write_client(ch.connection, std::move(frame).value());
   else

@@ -79,9 +79,11 @@ void consumer_member::advance() {
   if (!alive_) return;
   if (metadata_stale_ && !metadata_in_flight_ && now() >= metadata_retry_at_) send_metadata();
   if (!coordinator_ && !find_in_flight_ && now() >= find_retry_at_) send_find_coordinator();
+  // The next time something falls due (what is due now was done above, or
+  // waits for an answer, which calls advance again).
   std::optional<ms> next;
   auto at = [&](ms t) {
-    if (!next || t < *next) next = t;
+    if (t > now() && (!next || t < *next)) next = t;
   };
   switch (phase_) {
     case phase::joining:
@@ -103,6 +105,7 @@ void consumer_member::advance() {
       break;
     case phase::stopping:
       advance_stop();
+      at(stop_deadline_);
       break;
     case phase::idle:
     case phase::syncing:
@@ -117,7 +120,9 @@ void consumer_member::advance() {
     if (!offsets_in_flight_) at(offsets_retry_at_);
     for (const auto& [p, t] : partition_retry_at_) at(t);
   }
-  if (next && *next > now()) wake(*next);
+  for (const channel* ch : channels())
+    for (const auto& p : ch->in_flight) at(p.deadline);
+  if (next) wake(*next);
 }
 
 // ---- the coordinator ----

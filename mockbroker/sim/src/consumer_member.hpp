@@ -81,6 +81,7 @@ class consumer_member {
   enum class channel_role { bootstrap, coordinator, fetch };
 
   channel* channel_of(std::uint64_t connection);
+  std::vector<const channel*> channels() const;
   // Opens `ch` to `to` if it has no connection.
   void ensure_open(channel& ch, const broker_address& to);
   // Encodes and writes (or queues) a request on `ch`, opened to `to` if needed.

@@ -380,6 +380,9 @@ consumer_run_result run_consumer_scenario(const consumer_scenario& s,
   // group settles, then every member stops cleanly.
   w.run_until(s.activity_end());
   w.run_until_reported(std::max(b.limit, w.now()));
+  // Reported is not yet appended: with acks=0, or an earlier attempt of a
+  // failed record, a Produce may still be on its way.
+  w.run_until(w.now() + ms(1000));
   consumer_run_result out;
   const ms settle_by = w.now() + s.settle_limit;
   while (!(out.settled = settled(w, group, s)) && w.now() < settle_by)
