@@ -17,7 +17,12 @@ void world::impl::process(event& e) {
   switch (e.what) {
     case kind::action:
       trace("fault: " + e.label);
+      // Cluster actions happen at the latest time the cluster was given:
+      // give it this one. After, poll as after handle(): the action may
+      // have answered parked requests (an unloaded group's joins) or set a timer.
+      pump_cluster();
       e.action(*self);
+      pump_cluster();
       break;
     case kind::wake:
       e.action(*self);
