@@ -271,6 +271,10 @@ std::vector<std::pair<std::string, std::vector<std::uint8_t>>> consumer_member::
 
 void consumer_member::send_sync(
     std::vector<std::pair<std::string, std::vector<std::uint8_t>>> assignments) {
+  if (!coordinator_) {  // lost while the join was answered: join again
+    phase_ = phase::joining;
+    return;
+  }
   sync_group_request r;
   r.group_id = options_.group_id;
   r.generation_id = generation_;

@@ -138,7 +138,9 @@ class world {
 
   // -- the calendar --
   /// Runs `action` at virtual time `at` (after the events already scheduled
-  /// for that instant). `what` names it in the trace.
+  /// for that instant). `what` names it in the trace. The cluster is polled
+  /// at that time before and after it, so that a cluster action happens then
+  /// and the answers it readies (an unloaded group's parked joins) leave then.
   void at(ms at, std::string what, std::function<void(world&)> action);
 
   // -- the network --
