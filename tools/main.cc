@@ -376,6 +376,10 @@ command add_sim(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "sim",
       "seeded fault-injection simulations of the producer against the mock, checked (JSON last)");
+  sub->add_option("--workload", o->workload,
+                  "producer (the default): the producer alone; consumers: a consumer group reads "
+                  "what it writes")
+      ->check(CLI::IsMember({"producer", "consumers"}));
   add_number(*sub, "--seed", o->seed, 0, LLONG_MAX, "first seed");
   add_number(*sub, "--runs", o->runs, 1, 1'000'000'000LL, "number of runs (run i uses seed S+i)");
   sub->add_flag(
@@ -409,6 +413,12 @@ command add_sim(CLI::App& app) {
       "lost, duplicated, reordered, unexpected_failures, records, acked, failed, virtual_seconds,\n"
       "wall_seconds, runs_per_second, digest (FNV-1a 64 of every run's requests and responses:\n"
       "the same arguments give the same digest).\n"
+      "With --workload consumers, members of a consumer group (written with the codec) read the\n"
+      "topic while members join, crash, restart and leave, the coordinator moves and group\n"
+      "errors fire; once the group settles every member stops cleanly and a second checker\n"
+      "reads the logs, the committed offsets and what each member processed. Its JSON adds\n"
+      "consumed, reconsumed, generations, members, crashes, restarts, clean_leaves,\n"
+      "commits_acked, commits_refused, rebalance_notices, coordinator_changes, not_settled.\n"
       "Exits 0 without violations, 1 with any, 2 on a usage error.");
   return {sub, [o] { return run_sim(*o); }};
 }

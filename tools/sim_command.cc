@@ -28,6 +28,7 @@ std::set<sim::fault_type> fault_types(const std::vector<std::string>& names) {
 }  // namespace
 
 int run_sim(const sim_options& given) {
+  if (given.workload == "consumers") return run_sim_consumers(given);
   const auto seed = given.seed;
   const auto runs = given.runs;
   const bool trace = given.trace;

@@ -90,16 +90,20 @@ struct perf_options {
 /// Throughput and latency, JSON last.
 int run_perf(const perf_options& options);
 
-/// `kwire sim --seed S --runs N [--trace] [--exclude F,...]`.
+/// `kwire sim [--workload producer|consumers] --seed S --runs N [--trace] [--exclude F,...]`.
 struct sim_options {
+  std::string workload = "producer";  ///< "producer", or "consumers" (a consumer group too)
   std::uint64_t seed = 1;
   std::int64_t runs = 1;
   bool trace = false;
   std::vector<std::string> excluded;  ///< fault type names, each one checked
   std::string exclude_text;           ///< as given, for the replay command
 };
-/// Simulated runs under faults, each checked; JSON last.
+/// Simulated runs under faults, each checked; JSON last. Runs the
+/// consumers workload through run_sim_consumers.
 int run_sim(const sim_options& options);
+/// The consumers workload of `kwire sim` (sim_consumers_command.cc).
+int run_sim_consumers(const sim_options& options);
 
 /// `kwire demo`.
 struct demo_options {

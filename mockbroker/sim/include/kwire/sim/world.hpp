@@ -17,7 +17,9 @@
 // and in request order, as the TCP front sends them. When the producer closes
 // a connection, the requests it already wrote still reach the broker (data
 // before FIN) but responses are discarded; when a connection is cut
-// (cut_connection), everything in flight either way is lost.
+// (cut_connection), everything in flight either way is lost. Other clients
+// of the cluster (the consumers of consumers.hpp) open connections through
+// the same links (open_client) and hear of them through client_handlers.
 //
 // Thread-safety: none. Lifetimes: the world owns the cluster and the core;
 // references returned by cluster() and producer() live as long as the world.
@@ -30,6 +32,7 @@
 #include <memory>
 #include <optional>
 #include <queue>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -82,11 +85,26 @@ struct network_stats {
   std::uint64_t connects = 0;
   std::uint64_t failed_connects = 0;
   std::uint64_t requests = 0;         ///< frames handed to the cluster
-  std::uint64_t responses = 0;        ///< frames handed to the producer
+  std::uint64_t responses = 0;        ///< frames handed to the producer or a client
   std::uint64_t dropped_frames = 0;   ///< lost to a closed or cut connection
   std::uint64_t server_closes = 0;    ///< connections the cluster closed
   std::uint64_t producer_closes = 0;  ///< connections the producer closed
-  std::uint64_t cuts = 0;             ///< cut_connection() that found a connection
+  std::uint64_t client_closes = 0;    ///< connections another client closed (close_client)
+  std::uint64_t cuts = 0;             ///< connections cut by the network
+};
+
+/// What the client end of a connection (world::open_client) hears. Each is
+/// called on the world's thread while it processes an event, and may write,
+/// open and close connections and call wake_at. Empty functions are skipped.
+struct client_handlers {
+  /// The connection attempt succeeded (one round trip after open_client).
+  std::function<void()> on_connected;
+  /// One whole response frame from the broker, size prefix included; the
+  /// bytes are valid during the call only.
+  std::function<void(std::span<const std::uint8_t>)> on_bytes;
+  /// The connection is gone: the attempt failed, the broker closed it, or
+  /// the network cut it. Never called after close_client.
+  std::function<void(std::string_view why)> on_closed;
 };
 
 /// The simulation. See the top of this file.
@@ -120,7 +138,9 @@ class world {
 
   // -- the calendar --
   /// Runs `action` at virtual time `at` (after the events already scheduled
-  /// for that instant). `what` names it in the trace.
+  /// for that instant). `what` names it in the trace. The cluster is polled
+  /// at that time before and after it, so that a cluster action happens then
+  /// and the answers it readies (an unloaded group's parked joins) leave then.
   void at(ms at, std::string what, std::function<void(world&)> action);
 
   // -- the network --
@@ -131,7 +151,8 @@ class world {
   /// a bootstrap id): bytes in flight are lost, the producer hears of it now.
   /// False when there is no such connection.
   bool cut_connection(std::int32_t producer_broker_id);
-  /// Cuts every connection the producer has to a cluster broker.
+  /// Cuts every connection the producer and the other clients have to a
+  /// cluster broker (the producer's first, as cut_connection does).
   std::size_t cut_connections_to(std::int32_t cluster_broker_id);
   /// A silent partition: while set, connection attempts to the broker fail
   /// and bytes either way on existing connections vanish without a close,
@@ -139,6 +160,24 @@ class world {
   /// only through request.timeout.ms).
   void set_unreachable(std::int32_t cluster_broker_id, bool unreachable);
   const network_stats& network() const noexcept;
+
+  // -- other clients of the cluster (consumers), through the same links --
+  /// Opens a connection to host:port for a client that is not the producer:
+  /// the attempt takes one round trip and fails if no broker has that
+  /// address or it is down or unreachable; latencies, cuts, outages and the
+  /// cluster's closes apply as to the producer's connections. `name` names
+  /// the client in the trace. Returns the connection's id (never 0).
+  std::uint64_t open_client(const std::string& host, std::int32_t port, std::string name,
+                            client_handlers handlers);
+  /// Writes one request frame (size prefix included) on a client
+  /// connection. False, and nothing sent, unless it is open and connected.
+  bool write_client(std::uint64_t connection, std::vector<std::uint8_t> frame);
+  /// The client closes its end: requests it wrote still reach the broker,
+  /// responses are dropped, on_closed is not called. Unknown ids are ignored.
+  void close_client(std::uint64_t connection);
+  /// Calls `fn` at virtual time `at` (after the events already scheduled for
+  /// that instant), with no trace line: a client's timer.
+  void wake_at(ms at, std::function<void()> fn);
 
   // -- running --
   /// Steps every event up to and including `until`, then sets the clock to `until`.
