@@ -12,20 +12,6 @@
 #include "kwire/tools/commands.hpp"
 
 namespace kwire::tools {
-namespace {
-
-// The fault types named by --exclude (main.cc checked every name).
-std::set<sim::fault_type> fault_types(const std::vector<std::string>& names) {
-  std::set<sim::fault_type> out;
-  for (int i = 0; i < sim::fault_type_count; ++i) {
-    const auto t = static_cast<sim::fault_type>(i);
-    for (const auto& name : names)
-      if (sim::fault_type_name(t) == name) out.insert(t);
-  }
-  return out;
-}
-
-}  // namespace
 
 int run_sim(const sim_options& given) {
   if (given.workload == "consumers") return run_sim_consumers(given);
@@ -34,7 +20,7 @@ int run_sim(const sim_options& given) {
   const bool trace = given.trace;
   const auto& exclude_text = given.exclude_text;
   sim::scenario_options options;
-  options.excluded = fault_types(given.excluded);
+  options.excluded = sim::fault_types_named(given.excluded);
 
   const auto wall_start = std::chrono::steady_clock::now();
   std::uint64_t digest = 0xcbf29ce484222325ULL;

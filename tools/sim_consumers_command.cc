@@ -15,23 +15,10 @@
 #include "kwire/tools/commands.hpp"
 
 namespace kwire::tools {
-namespace {
-
-std::set<sim::fault_type> excluded_types(const std::vector<std::string>& names) {
-  std::set<sim::fault_type> out;
-  for (int i = 0; i < sim::fault_type_count; ++i) {
-    const auto t = static_cast<sim::fault_type>(i);
-    for (const auto& name : names)
-      if (sim::fault_type_name(t) == name) out.insert(t);
-  }
-  return out;
-}
-
-}  // namespace
 
 int run_sim_consumers(const sim_options& given) {
   sim::scenario_options options;
-  options.excluded = excluded_types(given.excluded);
+  options.excluded = sim::fault_types_named(given.excluded);
   std::function<void(std::string_view)> sink;
   if (given.trace) sink = [](std::string_view line) { std::cout << line << '\n'; };
 

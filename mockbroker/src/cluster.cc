@@ -9,6 +9,7 @@
 #include "groups/consumer_groups.hpp"
 #include "groups/groups.hpp"
 #include "kwire/protocol/record_batch.hpp"
+#include "memory.hpp"
 #include "timers.hpp"
 
 namespace kwire::mockbroker {
@@ -179,6 +180,7 @@ kafka_error cluster::delete_topic(std::string_view name) {
   if (it == impl_->state.topics.end()) return kafka_error::unknown_topic_or_partition;
   impl_->state.topics.erase(it);
   wake_all_fetches(impl_->state, impl_->last_now);
+  detail::give_back_free_memory();
   return kafka_error::none;
 }
 
@@ -335,6 +337,10 @@ bool cluster::remove_control(control_id id) {
 }
 
 const std::deque<logged_request>& cluster::request_log() const noexcept { return impl_->log; }
-void cluster::clear_request_log() { impl_->log.clear(); }
+void cluster::clear_request_log() {
+  impl_->log.clear();
+  impl_->log_bytes = 0;
+  detail::give_back_free_memory();
+}
 
 }  // namespace kwire::mockbroker

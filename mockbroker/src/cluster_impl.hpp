@@ -47,6 +47,8 @@ struct cluster::impl {
   std::deque<logged_request> log;
   std::uint64_t next_sequence = 0;
   std::map<detail::ticket, parked_entry> parked;
+  /// The sum of the request log's entries' bytes.
+  std::size_t log_bytes = 0;
   /// The latest time handle() or poll() was given: cluster actions, which
   /// take no time, happen then.
   time_point last_now{};

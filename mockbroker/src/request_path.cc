@@ -23,8 +23,13 @@ std::string api_label(const api_info& api) {
 
 void cluster::impl::record(logged_request entry) {
   if (state.config.request_log_capacity == 0) return;
+  log_bytes += entry.bytes;
   log.push_back(std::move(entry));
-  while (log.size() > state.config.request_log_capacity) log.pop_front();
+  while (log.size() > 1 && (log.size() > state.config.request_log_capacity ||
+                            log_bytes > state.config.request_log_max_bytes)) {
+    log_bytes -= log.front().bytes;
+    log.pop_front();
+  }
 }
 
 handle_result cluster::impl::handle(std::int32_t broker_id, std::uint64_t connection_id,
@@ -37,6 +42,7 @@ handle_result cluster::impl::handle(std::int32_t broker_id, std::uint64_t connec
   entry.broker_id = broker_id;
   entry.connection_id = connection_id;
   entry.arrival = now;
+  entry.bytes = payload.size();
 
   auto close_now = [&](std::string reason) {
     out.close_before_response = true;
@@ -261,6 +267,7 @@ handle_result cluster::impl::handle(std::int32_t broker_id, std::uint64_t connec
   if (out.response) {
     entry.send_at = out.send_at;
     entry.response = std::move(response);
+    entry.bytes += out.response->size();
   }
   entry.request = std::move(request.body);
   record(std::move(entry));
@@ -305,6 +312,8 @@ std::vector<parked_response> cluster::impl::take_parked_answers() {
       if (r.response) {
         entry->send_at = r.send_at;
         entry->response = std::move(body);
+        entry->bytes += r.response->size();
+        log_bytes += r.response->size();
       }
       if (r.close_after_response) {
         entry->closed = true;

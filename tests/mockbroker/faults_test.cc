@@ -240,3 +240,27 @@ TEST_CASE("The request log records requests, responses, times and faults, bounde
   h.c.clear_request_log();
   CHECK(h.c.request_log().empty());
 }
+
+TEST_CASE("The request log is bounded by the bytes of its frames too") {
+  cluster_config config;
+  config.request_log_max_bytes = 100 * 1024;
+  harness h(config);
+  REQUIRE(h.c.create_topic("t") == kafka_error::none);
+  const auto leader = h.leader("t");
+  const std::string value(30 * 1024, 'v');  // ~30 KiB a Produce
+  for (int i = 0; i < 10; ++i) h.produce(leader, "t", 0, make_batch({value}));
+  const auto& log = h.c.request_log();
+  std::size_t held = 0;
+  for (const auto& e : log) {
+    CHECK(e.bytes > value.size());  // the request frame and its response
+    held += e.bytes;
+  }
+  CHECK(log.size() == 3);
+  CHECK(held <= config.request_log_max_bytes);
+  CHECK(log.back().sequence == 9);
+  // One entry above the bound stays: the newest is always kept.
+  h.produce(leader, "t", 0, make_batch({std::string(200 * 1024, 'w')}));
+  REQUIRE(log.size() == 1);
+  CHECK(log.back().sequence == 10);
+  CHECK(h.c.read("t", 0).size() == 11);  // the log is not the partition
+}

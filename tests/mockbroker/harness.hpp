@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,20 @@ inline produce_request produce_of(const std::string& topic, std::int32_t partiti
 }
 
 /// A cluster and a clock that only moves when a test moves it.
+/// What building a cluster throws (std::invalid_argument) once `change` has
+/// set something in the default config; empty when it builds.
+template <class Change>
+std::string construction_error(Change change) {
+  cluster_config config;
+  change(config);
+  try {
+    cluster c(config);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return {};
+}
+
 struct harness {
   cluster c;
   time_point now{std::chrono::seconds(1'700'000'000)};

@@ -341,38 +341,8 @@ bool settled(world& w, const consumer_group& group, const consumer_scenario& s) 
 consumer_run_result run_consumer_scenario(const consumer_scenario& s,
                                           const std::function<void(std::string_view)>& trace) {
   const scenario& b = s.base;
-  mockbroker::cluster_config cc;
-  cc.broker_count = b.brokers;
-  cc.seed = b.cluster_seed;
-  cc.min_insync_replicas = b.min_insync_replicas;
-  cc.request_log_capacity = trace ? 16 : 0;
-  world_options wo;
-  wo.link_latency = b.link_latency;
-  wo.trace = trace;
-  if (trace) {
-    const std::string d = s.describe();
-    std::size_t start = 0;
-    while (start <= d.size()) {
-      const auto end = d.find('\n', start);
-      trace(std::string_view(d).substr(start,
-                                       end == std::string::npos ? std::string::npos : end - start));
-      if (end == std::string::npos) break;
-      start = end + 1;
-    }
-  }
-  world w(cc, b.producer, core_options{b.producer_seed}, wo);
-  mockbroker::topic_config tc;
-  tc.partitions = b.partitions;
-  tc.replication_factor = b.replication_factor;
-  if (w.cluster().create_topic(b.topic, tc) != kafka_error::none)
-    throw std::logic_error("kwire sim: cannot create the topic");
-  for (std::size_t i = 0; i < b.records.size(); ++i) {
-    const auto& r = b.records[i];
-    std::string value = "r" + std::to_string(i) + ":";
-    value.append(r.padding, 'x');
-    w.send(b.topic, r.key, std::move(value), r.at, r.partition);
-  }
-  for (const auto& f : b.faults) schedule_fault(w, b.topic, f);
+  const std::unique_ptr<world> run = scenario_world(b, trace ? s.describe() : std::string(), trace);
+  world& w = *run;
   consumer_group group(w, s.consumer);
   for (const auto& e : s.events) schedule_group_event(w, group, e);
 

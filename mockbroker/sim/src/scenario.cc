@@ -43,6 +43,16 @@ const char* const compression_names[] = {"none", "gzip", "snappy", "lz4", "zstd"
 
 }  // namespace
 
+std::set<fault_type> fault_types_named(const std::vector<std::string>& names) {
+  std::set<fault_type> out;
+  for (int i = 0; i < fault_type_count; ++i) {
+    const auto t = static_cast<fault_type>(i);
+    for (const auto& name : names)
+      if (fault_type_name(t) == name) out.insert(t);
+  }
+  return out;
+}
+
 std::string_view fault_type_name(fault_type t) noexcept {
   switch (t) {
     case fault_type::produce_error:
@@ -446,7 +456,8 @@ void schedule_fault(world& w, const std::string& topic, const fault_event& f) {
   }
 }
 
-run_result run_scenario(const scenario& s, const std::function<void(std::string_view)>& trace) {
+std::unique_ptr<world> scenario_world(const scenario& s, const std::string& description,
+                                      const std::function<void(std::string_view)>& trace) {
   mockbroker::cluster_config cc;
   cc.broker_count = s.brokers;
   cc.seed = s.cluster_seed;
@@ -456,29 +467,34 @@ run_result run_scenario(const scenario& s, const std::function<void(std::string_
   wo.link_latency = s.link_latency;
   wo.trace = trace;
   if (trace) {
-    const std::string d = s.describe();
     std::size_t start = 0;
-    while (start <= d.size()) {
-      const auto end = d.find('\n', start);
-      trace(std::string_view(d).substr(start,
-                                       end == std::string::npos ? std::string::npos : end - start));
+    while (start <= description.size()) {
+      const auto end = description.find('\n', start);
+      trace(std::string_view(description)
+                .substr(start, end == std::string::npos ? std::string::npos : end - start));
       if (end == std::string::npos) break;
       start = end + 1;
     }
   }
-  world w(cc, s.producer, core_options{s.producer_seed}, wo);
+  auto w = std::make_unique<world>(cc, s.producer, core_options{s.producer_seed}, wo);
   mockbroker::topic_config tc;
   tc.partitions = s.partitions;
   tc.replication_factor = s.replication_factor;
-  if (w.cluster().create_topic(s.topic, tc) != kafka_error::none)
+  if (w->cluster().create_topic(s.topic, tc) != kafka_error::none)
     throw std::logic_error("kwire sim: cannot create the topic");
   for (std::size_t i = 0; i < s.records.size(); ++i) {
     const auto& r = s.records[i];
     std::string value = "r" + std::to_string(i) + ":";
     value.append(r.padding, 'x');
-    w.send(s.topic, r.key, std::move(value), r.at, r.partition);
+    w->send(s.topic, r.key, std::move(value), r.at, r.partition);
   }
-  for (const auto& f : s.faults) schedule_fault(w, s.topic, f);
+  for (const auto& f : s.faults) schedule_fault(*w, s.topic, f);
+  return w;
+}
+
+run_result run_scenario(const scenario& s, const std::function<void(std::string_view)>& trace) {
+  const std::unique_ptr<world> run = scenario_world(s, trace ? s.describe() : std::string(), trace);
+  world& w = *run;
   w.run_until_reported(s.limit);
   run_result out;
   out.check = check_run(w, s.expectations());

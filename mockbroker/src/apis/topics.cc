@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "../handler.hpp"
+#include "../memory.hpp"
 #include "kwire/protocol/messages.hpp"
 #include "topic_configs.hpp"
 
@@ -121,6 +122,7 @@ any_message delete_topics(cluster_state& s, const decoded_request& request, requ
     const std::string name = t->name;
     s.topics.erase(name);
     wake_all_fetches(s, ctx.now);  // a fetch waiting on it ends with an error
+    give_back_free_memory();
   };
   if (ctx.version < 6) {
     for (const auto& name : req.topic_names) {

@@ -8,6 +8,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "../memory.hpp"
 #include "http_routes.hpp"
 #include "json/json_reader.hpp"
 #include "json/json_text.hpp"
@@ -125,6 +126,7 @@ void control_api::reset(cluster& c) {
   const std::vector<broker_info> brokers = c.brokers();
   c = cluster(c.config());
   for (const auto& b : brokers) c.set_broker_address(b.id, b.host, b.port);
+  detail::give_back_free_memory();  // the old cluster's logs
   if (setup_) setup_(c);
   ++generation_;
 }

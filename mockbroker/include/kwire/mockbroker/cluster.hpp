@@ -68,6 +68,10 @@ struct cluster_config {
   std::uint64_t seed = 1;
   /// Most entries kept in the request log (oldest dropped first); 0 keeps none.
   std::size_t request_log_capacity = 10000;
+  /// Most bytes of request and response frames the request log holds (the
+  /// records of Produce and Fetch are most of it); past it the oldest
+  /// entries go, the newest always stays.
+  std::size_t request_log_max_bytes = 64 * 1024 * 1024;
   /// Advertise the newest version of an API whose schema marks it unstable,
   /// as Kafka does only with unstable.api.versions.enable.
   bool advertise_unstable_versions = false;
@@ -289,6 +293,8 @@ struct logged_request {
   std::vector<applied_fault> faults;
   bool closed = false;
   std::string close_reason;
+  /// The request's and the response's frame sizes: what the entry holds on to.
+  std::size_t bytes = 0;
 };
 
 // ---- reading the model -------------------------------------------------------

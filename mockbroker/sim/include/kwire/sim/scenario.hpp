@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -50,6 +51,8 @@ inline constexpr int fault_type_count = 18;
 
 /// "lost_ack", ...
 std::string_view fault_type_name(fault_type t) noexcept;
+/// The fault types of `names` (fault_type_name); unknown names are skipped.
+std::set<fault_type> fault_types_named(const std::vector<std::string>& names);
 
 /// One entry of the fault schedule.
 struct fault_event {
@@ -124,6 +127,12 @@ struct run_result {
 /// Plays `s` in a fresh world and checks it. `trace`, if set, receives the
 /// scenario's description and then every event.
 run_result run_scenario(const scenario& s, const std::function<void(std::string_view)>& trace = {});
+
+/// The world of `s` ready to run: its cluster and topic, its records queued
+/// for the sender and its faults on the calendar. `trace`, if set, receives
+/// `description` line by line first, then every event.
+std::unique_ptr<world> scenario_world(const scenario& s, const std::string& description,
+                                      const std::function<void(std::string_view)>& trace);
 
 /// Schedules one fault in a world: adds and later removes cluster rules, or
 /// puts cluster and network actions on the calendar.
