@@ -5,13 +5,16 @@ AdminClient (librdkafka) and kafka-python's KafkaAdminClient, against
 alter them, refuse bad values with Kafka's messages, create partitions and
 produce to the new ones. Each call must answer within seconds, not hang
 until its timeout. (Debian's confluent-kafka 1.7 and kafka-python 2.0.2
-have no IncrementalAlterConfigs nor DeleteRecords: the Catch2 tests cover
-those.)
+have no IncrementalAlterConfigs nor DeleteRecords: DeleteRecords is sent
+here as a hand-encoded v0 request, then kafka-python's consumer reading
+below the new start must get OFFSET_OUT_OF_RANGE.)
 
 Run with Debian's /usr/bin/python3.
 Usage: admin_configs.py KWIRE
 """
 
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -136,10 +139,61 @@ def kafka_python(bootstrap):
     return "topics, configs, partitions, max.message.bytes"
 
 
+def delete_records_v0(address, topic, partition, offset):
+    """(low watermark, error code) of a DeleteRecords v0 request sent to `address`."""
+    name = topic.encode()
+    body = (struct.pack(">ih", 1, len(name)) + name + struct.pack(">iiqi", 1, partition, offset, 30000))
+    client = b"interop"
+    payload = struct.pack(">hhih", 21, 0, 7, len(client)) + client + body
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=TIMEOUT) as sock:
+        sock.sendall(struct.pack(">i", len(payload)) + payload)
+        size = struct.unpack(">i", sock.recv(4, socket.MSG_WAITALL))[0]
+        answer = sock.recv(size, socket.MSG_WAITALL)
+    # correlation id, throttle, [topic name, [partition, low watermark, error]]
+    correlation, _, topics, name_len = struct.unpack(">iiih", answer[:14])
+    assert correlation == 7 and topics == 1
+    rest = answer[14 + name_len:]
+    count, got_partition, low, error = struct.unpack(">iiqh", rest[:18])
+    assert count == 1 and got_partition == partition
+    return low, error
+
+
+def delete_then_consume(bootstrap):
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka.errors import OffsetOutOfRangeError
+    producer = KafkaProducer(bootstrap_servers=bootstrap, max_block_ms=TIMEOUT * 1000)
+    for i in range(5):
+        producer.send("trimmed", b"v%d" % i, partition=0).get(timeout=TIMEOUT)
+    leader = producer._metadata.leader_for_partition(TopicPartition("trimmed", 0))
+    broker = producer._metadata.broker_metadata(leader)
+    producer.close()
+    address = f"{broker.host}:{broker.port}"
+    assert delete_records_v0(address, "trimmed", 0, 3) == (3, 0)
+    assert delete_records_v0(address, "trimmed", 0, 99)[1] == 1  # OFFSET_OUT_OF_RANGE
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="none",
+                             enable_auto_commit=False, consumer_timeout_ms=TIMEOUT * 1000)
+    tp = TopicPartition("trimmed", 0)
+    consumer.assign([tp])
+    assert consumer.beginning_offsets([tp])[tp] == 3
+    consumer.seek(tp, 1)
+    try:
+        consumer.poll(timeout_ms=TIMEOUT * 1000)
+        raise AssertionError("a fetch below the log start was answered")
+    except OffsetOutOfRangeError:
+        pass
+    consumer.seek(tp, 3)
+    records = consumer.poll(timeout_ms=TIMEOUT * 1000).get(tp, [])
+    assert [r.value for r in records][:2] == [b"v3", b"v4"], records
+    consumer.close()
+    return "delete records, consume below the start"
+
+
 def main(kwire):
     p, bootstrap = start_mock(kwire)
     try:
         results = {"confluent-kafka": confluent(bootstrap), "kafka-python": kafka_python(bootstrap)}
+        results["kafka-python consumer"] = delete_then_consume(bootstrap)
     finally:
         stop_mock(p)
     print("kwire mock admin interop: " + ", ".join(f"{k}: {v}" for k, v in results.items()))
