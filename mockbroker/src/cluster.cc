@@ -157,22 +157,8 @@ kafka_error cluster::create_partitions(std::string_view name, std::int32_t total
   auto& s = impl_->state;
   topic_state* t = s.find_topic(name);
   if (!t) return kafka_error::unknown_topic_or_partition;
-  if (total <= static_cast<std::int32_t>(t->partitions.size()))
-    return kafka_error::invalid_partitions;
-  const auto broker_count = static_cast<std::int32_t>(s.brokers.size());
-  const auto replicas = static_cast<std::int32_t>(t->partitions.front().replicas.size());
-  for (auto p = static_cast<std::int32_t>(t->partitions.size()); p < total; ++p) {
-    partition_state ps;
-    ps.index = p;
-    for (std::int32_t k = 0; k < replicas; ++k)
-      ps.replicas.push_back(s.brokers[static_cast<std::size_t>((p + k) % broker_count)].id);
-    for (auto id : ps.replicas)
-      if (s.find_broker(id)->up) ps.isr.push_back(id);
-    if (ps.isr.empty()) ps.isr.push_back(ps.replicas.front());
-    ps.leader = s.find_broker(ps.isr.front())->up ? ps.isr.front() : -1;
-    t->partitions.push_back(std::move(ps));
-  }
-  return kafka_error::none;
+  std::string message;
+  return s.create_partitions(*t, total, nullptr, false, message);
 }
 
 kafka_error cluster::delete_topic(std::string_view name) {

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "state.hpp"
+#include "topic_config_model.hpp"
 
 namespace kwire::mockbroker::detail {
 
@@ -128,10 +129,7 @@ kafka_error cluster_state::create_topic(std::string_view name, const topic_confi
   topic_state t;
   t.name = std::string(name);
   for (auto& byte : t.id) byte = static_cast<std::uint8_t>(id_random());
-  t.log_append_time = cfg.log_append_time;
-  t.min_insync_replicas =
-      cfg.min_insync_replicas > 0 ? cfg.min_insync_replicas : config.min_insync_replicas;
-  t.retention_bytes = cfg.retention_bytes == 0 ? config.retention_bytes : cfg.retention_bytes;
+  set_topic_overrides(config, t, overrides_of(cfg));
   t.retention_records =
       cfg.retention_records == 0 ? config.retention_records : cfg.retention_records;
   for (std::size_t p = 0; p < assignment.size(); ++p) {
@@ -164,8 +162,80 @@ void cluster_state::apply_retention(topic_state& topic, partition_state& p) {
   while (p.log.size() > 1 && over()) {
     p.bytes -= p.log.front().bytes.size();
     p.log.pop_front();
-    p.log_start = p.log.front().base_offset;
+    // DeleteRecords may have put the start inside the new first batch.
+    p.log_start = std::max(p.log_start, p.log.front().base_offset);
   }
+}
+
+}  // namespace kwire::mockbroker::detail
+
+namespace kwire::mockbroker::detail {
+
+kafka_error cluster_state::create_partitions(
+    topic_state& topic, std::int32_t total,
+    const std::vector<std::vector<std::int32_t>>* assignments, bool validate_only,
+    std::string& message) {
+  const auto current = static_cast<std::int32_t>(topic.partitions.size());
+  if (total < current) {
+    message = "Topic currently has " + std::to_string(current) +
+              " partitions, which is higher than the requested " + std::to_string(total) + ".";
+    return kafka_error::invalid_partitions;
+  }
+  if (total == current) {
+    message = "Topic already has " + std::to_string(current) + " partitions.";
+    return kafka_error::invalid_partitions;
+  }
+  const auto replicas = static_cast<std::int32_t>(topic.partitions.front().replicas.size());
+  std::vector<std::vector<std::int32_t>> placed;
+  if (assignments) {
+    if (static_cast<std::int32_t>(assignments->size()) != total - current) {
+      message = "Increasing the number of partitions by " + std::to_string(total - current) +
+                " but " + std::to_string(assignments->size()) + " assignments provided.";
+      return kafka_error::invalid_replica_assignment;
+    }
+    for (std::size_t i = 0; i < assignments->size(); ++i) {
+      const auto& r = (*assignments)[i];
+      const std::string partition = std::to_string(current + static_cast<std::int32_t>(i));
+      for (auto id : r) {
+        if (!find_broker(id)) {
+          message = "Unknown broker(s) in replica assignment: " + std::to_string(id) + ".";
+          return kafka_error::invalid_replica_assignment;
+        }
+        if (std::count(r.begin(), r.end(), id) != 1) {
+          message = "Duplicate brokers not allowed in replica assignment for partition id " +
+                    partition + ".";
+          return kafka_error::invalid_replica_assignment;
+        }
+      }
+      if (static_cast<std::int32_t>(r.size()) != replicas) {
+        message = "Inconsistent replication factor between partitions, partition 0 has " +
+                  std::to_string(replicas) + " while partition " + partition + " has " +
+                  std::to_string(r.size()) + ".";
+        return kafka_error::invalid_replica_assignment;
+      }
+    }
+    placed = *assignments;
+  } else {
+    const auto broker_count = static_cast<std::int32_t>(brokers.size());
+    for (std::int32_t p = current; p < total; ++p) {
+      std::vector<std::int32_t> r;
+      for (std::int32_t k = 0; k < replicas; ++k)
+        r.push_back(brokers[static_cast<std::size_t>((p + k) % broker_count)].id);
+      placed.push_back(std::move(r));
+    }
+  }
+  if (validate_only) return kafka_error::none;
+  for (auto& r : placed) {
+    partition_state ps;
+    ps.index = static_cast<std::int32_t>(topic.partitions.size());
+    ps.replicas = std::move(r);
+    for (auto id : ps.replicas)
+      if (find_broker(id)->up) ps.isr.push_back(id);
+    if (ps.isr.empty()) ps.isr.push_back(ps.replicas.front());
+    ps.leader = find_broker(ps.isr.front())->up ? ps.isr.front() : -1;
+    topic.partitions.push_back(std::move(ps));
+  }
+  return kafka_error::none;
 }
 
 }  // namespace kwire::mockbroker::detail

@@ -69,10 +69,15 @@ struct partition_state {
 struct topic_state {
   std::string name;
   uuid id{};
+  /// The topic's config overrides by Kafka name, values normalised
+  /// (topic_config_model.hpp); the settings below follow from them.
+  std::map<std::string, std::string, std::less<>> config_overrides;
   bool log_append_time = false;
   std::int16_t min_insync_replicas = 1;
   std::int64_t retention_bytes = -1;
   std::int64_t retention_records = -1;
+  /// max.message.bytes: a larger batch gets MESSAGE_TOO_LARGE.
+  std::int32_t max_message_bytes = 1048588;
   std::vector<partition_state> partitions;
 };
 
@@ -139,6 +144,13 @@ struct cluster_state {
   /// Creates a topic (or only checks that it could be, with validate_only).
   kafka_error create_topic(std::string_view name, const topic_config& cfg, bool validate_only,
                            topic_state** created = nullptr);
+  /// Grows `topic` to `total` partitions, placed round robin or on
+  /// `assignments` (one replica list per new partition, leader first); only
+  /// checks with validate_only. INVALID_PARTITIONS, INVALID_REPLICA_ASSIGNMENT
+  /// with Kafka's message in `message`.
+  kafka_error create_partitions(topic_state& topic, std::int32_t total,
+                                const std::vector<std::vector<std::int32_t>>* assignments,
+                                bool validate_only, std::string& message);
   std::pair<std::int64_t, std::int16_t> allocate_producer_id();
   /// Drops the oldest batches while the partition is over its topic's limits.
   void apply_retention(topic_state& topic, partition_state& p);

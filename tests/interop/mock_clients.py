@@ -34,7 +34,7 @@ def stop_mock(p):
     assert p.wait(timeout=20) == 0, p.stderr.read()
 
 
-SERVED_API_KEYS = [0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 22, 42, 47, 60, 68, 69]
+SERVED_API_KEYS = [0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23, 32, 33, 35, 37, 42, 43, 44, 47, 60, 68, 69]
 
 
 def request(sock, api_key, version, body, correlation_id):

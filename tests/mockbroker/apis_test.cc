@@ -14,8 +14,9 @@ using namespace kwire::mockbroker::testing;
 namespace {
 
 /// The keys the mock serves, as the README lists them.
-const std::vector<std::int16_t> served_keys = {0,  1,  2,  3,  8,  9,  10, 11, 12, 13, 14,
-                                               15, 16, 18, 19, 20, 22, 42, 47, 60, 68, 69};
+const std::vector<std::int16_t> served_keys = {0,  1,  2,  3,  8,  9,  10, 11, 12, 13,
+                                               14, 15, 16, 18, 19, 20, 21, 22, 23, 32,
+                                               33, 35, 37, 42, 43, 44, 47, 60, 68, 69};
 
 std::int16_t advertised_max(const api_info& api) {
   return api.latest_version_unstable && api.max_version > api.min_version

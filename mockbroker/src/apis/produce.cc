@@ -68,6 +68,9 @@ any_message serve(cluster_state& s, const decoded_request& request, request_cont
         }
         if (req.acks == -1 && static_cast<std::int64_t>(p->isr.size()) < t->min_insync_replicas)
           return set_error(code(kafka_error::not_enough_replicas));
+        // The topic's max.message.bytes bounds a batch, as Kafka's log does.
+        if (batch.bytes.size() > static_cast<std::size_t>(std::max(t->max_message_bytes, 0)))
+          return set_error(code(kafka_error::message_too_large));
         // Idempotence: per producer id and partition, the epoch and last five batches.
         // Refusals by the log carry its start offset, as Kafka's do: a producer
         // told UNKNOWN_PRODUCER_ID compares it with what it had acknowledged.

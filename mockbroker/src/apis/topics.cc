@@ -4,6 +4,7 @@
 
 #include "../handler.hpp"
 #include "../memory.hpp"
+#include "../topic_config_model.hpp"
 #include "kwire/protocol/messages.hpp"
 #include "topic_configs.hpp"
 
@@ -42,44 +43,44 @@ any_message create_topics(cluster_state& s, const decoded_request& request, requ
       error = kafka_error::invalid_replication_factor;
     }
     // Configs are checked after the partitions and replicas, as Kafka does.
+    create_topic_overrides asked;
     if (error == kafka_error::none) {
-      if (auto bad = apply_topic_configs(want.configs, cfg)) {
+      asked = check_create_topic_configs(want.configs);
+      if (!asked.error.empty()) {
         error = kafka_error::invalid_config;
-        message = std::move(*bad);
+        message = std::move(asked.error);
       }
     }
+    topic_state* created = nullptr;
     if (error == kafka_error::none) {
-      topic_state* created = nullptr;
       error = s.create_topic(want.name, cfg, req.validate_only, &created);
-      if (created) tr.topic_id = created->id;
+      if (created) {
+        tr.topic_id = created->id;
+        set_topic_overrides(s.config, *created, asked.overrides);
+      }
     }
     if (error != kafka_error::none) {
       tr.error_code = code(error);
       if (v >= 1)
         tr.error_message = message.empty() ? std::string(kafka_error_name(code(error))) : message;
     } else if (v >= 5) {
-      const topic_state* t = s.find_topic(want.name);
-      tr.num_partitions = t ? static_cast<std::int32_t>(t->partitions.size())
-                            : (cfg.partitions == -1 ? s.config.default_partitions : cfg.partitions);
+      // validate_only: what the topic would have been.
+      topic_state would_be;
+      if (!created) set_topic_overrides(s.config, would_be, asked.overrides);
+      const topic_state& t = created ? *created : would_be;
+      tr.num_partitions =
+          created ? static_cast<std::int32_t>(t.partitions.size())
+                  : (cfg.partitions == -1 ? s.config.default_partitions : cfg.partitions);
       tr.replication_factor =
-          t ? static_cast<std::int16_t>(t->partitions.front().replicas.size())
-            : (cfg.replication_factor == -1
-                   ? std::min<std::int16_t>(s.config.default_replication_factor,
-                                            static_cast<std::int16_t>(s.brokers.size()))
-                   : cfg.replication_factor);
+          created ? static_cast<std::int16_t>(t.partitions.front().replicas.size())
+                  : (cfg.replication_factor == -1
+                         ? std::min<std::int16_t>(s.config.default_replication_factor,
+                                                  static_cast<std::int16_t>(s.brokers.size()))
+                         : cfg.replication_factor);
       std::vector<create_topics_response::creatable_topic_configs> configs;
-      configs.push_back({"message.timestamp.type",
-                         cfg.log_append_time ? "LogAppendTime" : "CreateTime",
-                         false,
-                         5,
-                         false,
-                         {}});
-      configs.push_back({"min.insync.replicas",
-                         std::to_string(t ? t->min_insync_replicas : s.config.min_insync_replicas),
-                         false,
-                         5,
-                         false,
-                         {}});
+      for (const auto& d : describe_topic_configs(s.config, t))
+        configs.push_back(
+            {d.name, d.value, d.read_only, static_cast<std::int8_t>(d.source), d.sensitive, {}});
       tr.configs = std::move(configs);
     }
     r.topics.push_back(std::move(tr));
