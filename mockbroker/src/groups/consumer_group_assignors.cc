@@ -88,8 +88,9 @@ assignment uniform_heterogeneous(const std::vector<assignor_member>& members,
   }
   for (const auto& m : members)
     for (const auto& [id, parts] : m.current) {
+      const auto& topic_id = id;  // clang before 16 cannot capture a structured binding
       const auto topic = std::find_if(topics.begin(), topics.end(),
-                                      [&](const auto& t) { return t.second.id == id; });
+                                      [&](const auto& t) { return t.second.id == topic_id; });
       if (topic == topics.end() || !m.topics.count(topic->first)) continue;
       for (std::int32_t p : parts)
         if (owner.emplace(std::make_pair(id, p), m.member_id).second) ++load[m.member_id];
